@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"net/http"
 	"strings"
 	"sync"
@@ -88,6 +89,8 @@ func (v *Verifier) check(r *http.Request, body []byte) (string, *Error) {
 		return "", e
 	}
 	key := v.keys.get(s.accessKeyID, secret, &s)
+	mac := key.macs.Get().(hash.Hash)
+	defer key.macs.Put(mac)
 
 	rawPath, rawQuery := rawPathQuery(r)
 	paths := canonicalPaths(rawPath, !v.awsFormsOnly)
@@ -96,7 +99,6 @@ func (v *Verifier) check(r *http.Request, body []byte) (string, *Error) {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	sc.headers = appendCanonicalHeaders(sc.headers[:0], r, s.headers)
-	mac := hmac.New(sha256.New, key)
 	var sum [sha256.Size]byte
 	for _, payload := range payloads {
 		for _, path := range paths {
@@ -297,30 +299,32 @@ func orDefault(s, def string) string {
 // and a key serves all requests of one access key for a day.
 type keyCache struct {
 	mu sync.Mutex
-	m  map[cacheID]cachedKey
+	m  map[cacheID]*cachedKey
 }
 
 type cacheID struct{ accessKeyID, scope string }
 
 type cachedKey struct {
 	secret string
-	key    []byte
+	macs   sync.Pool // of HMAC-SHA256 hashes keyed with the signing key
 }
 
 const keyCacheSize = 1024
 
-func (c *keyCache) get(accessKeyID, secret string, s *signature) []byte {
+func (c *keyCache) get(accessKeyID, secret string, s *signature) *cachedKey {
 	id := cacheID{accessKeyID, s.scope}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.m[id]; ok && k.secret == secret {
-		return k.key
+		return k
 	}
 	if c.m == nil || len(c.m) >= keyCacheSize {
-		c.m = make(map[cacheID]cachedKey)
+		c.m = make(map[cacheID]*cachedKey)
 	}
-	k := signingKey(secret, s.scopeDate, s.region, s.service)
-	c.m[id] = cachedKey{secret, k}
+	key := signingKey(secret, s.scopeDate, s.region, s.service)
+	k := &cachedKey{secret: secret}
+	k.macs.New = func() any { return hmac.New(sha256.New, key) }
+	c.m[id] = k
 	return k
 }
 
