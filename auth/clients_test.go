@@ -2,15 +2,14 @@ package auth
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/healthlake"
 	"github.com/aws/smithy-go"
+
+	"github.com/fhirlake/fhirlake/tlscert"
 )
 
 // seen is what the handler behind the middleware received.
@@ -30,7 +31,8 @@ type seen struct {
 
 // tlsServer starts an HTTPS server that authenticates with the middleware
 // (real clock) and answers like HealthLake's ListFHIRDatastores and a FHIR
-// read. It returns the server and a PEM file of its certificate.
+// read. Its certificate is fhirlake's own (package tlscert), which the
+// clients trust through the PEM file returned.
 func tlsServer(t *testing.T, creds Credentials) (*httptest.Server, string, *seen) {
 	t.Helper()
 	got := &seen{}
@@ -50,13 +52,14 @@ func tlsServer(t *testing.T, creds Credentials) (*httptest.Server, string, *seen
 		w.Header().Set("Content-Type", "application/fhir+json")
 		io.WriteString(w, `{"resourceType":"Patient","id":"ok"}`)
 	})
-	srv := httptest.NewTLSServer(v.Middleware(next, nil))
-	t.Cleanup(srv.Close)
-	certFile := filepath.Join(t.TempDir(), "cert.pem")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	if err := os.WriteFile(certFile, pemBytes, 0o644); err != nil {
+	cert, certFile, _, err := tlscert.LoadOrCreate(t.TempDir(), nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	srv := httptest.NewUnstartedServer(v.Middleware(next, nil))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
 	return srv, certFile, got
 }
 
