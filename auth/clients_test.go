@@ -27,6 +27,7 @@ type seen struct {
 	mu     sync.Mutex
 	bodies []string
 	keys   []string
+	protos []string
 }
 
 // tlsServer starts an HTTPS server that authenticates with the middleware
@@ -43,6 +44,7 @@ func tlsServer(t *testing.T, creds Credentials) (*httptest.Server, string, *seen
 		got.mu.Lock()
 		got.bodies = append(got.bodies, string(body))
 		got.keys = append(got.keys, id)
+		got.protos = append(got.protos, r.Proto)
 		got.mu.Unlock()
 		if r.Header.Get("X-Amz-Target") == "HealthLake.ListFHIRDatastores" {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -58,6 +60,7 @@ func tlsServer(t *testing.T, creds Credentials) (*httptest.Server, string, *seen
 	}
 	srv := httptest.NewUnstartedServer(v.Middleware(next, nil))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.EnableHTTP2 = true // as fhirlake's server: clients that offer h2 get it
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv, certFile, got
@@ -114,6 +117,7 @@ func TestCurlAWSSigV4(t *testing.T) {
 			if len(got.bodies) != n+1 || got.bodies[n] != c.body || got.keys[n] != creds.AccessKeyID {
 				t.Fatalf("handler saw bodies %q keys %q; want body %q from %s", got.bodies[n:], got.keys[n:], c.body, creds.AccessKeyID)
 			}
+			t.Logf("curl used %s", got.protos[n])
 		})
 	}
 

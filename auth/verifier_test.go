@@ -398,6 +398,23 @@ func TestVerifyPresigned(t *testing.T) {
 	}
 }
 
+// Session credentials' X-Amz-Security-Token is signed along and otherwise
+// ignored: fhirlake issues no session tokens yet.
+func TestVerifyIgnoresSecurityToken(t *testing.T) {
+	req, _ := http.NewRequest("GET", "https://h/datastore/abc/r4/Patient", nil)
+	creds := aws.Credentials{AccessKeyID: testCreds.AccessKeyID, SecretAccessKey: testCreds.SecretAccessKey, SessionToken: "FwoGZXIvYXdzEJr"}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, emptySHA256, "healthlake", "us-east-1", testNow); err != nil {
+		t.Fatal(err)
+	}
+	if req.Header.Get("X-Amz-Security-Token") == "" || !strings.Contains(req.Header.Get("Authorization"), "x-amz-security-token") {
+		t.Fatalf("the signer did not sign the token: %v", req.Header)
+	}
+	r, _ := onServer(t, req)
+	if err := testVerifier().Verify(r, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestVerifyUsesDateHeaderWithoutXAmzDate(t *testing.T) {
 	req, _ := http.NewRequest("GET", "https://h/x", nil)
 	req.Header.Set("Date", testNow.Format(http.TimeFormat))
