@@ -50,7 +50,9 @@ func (c Credentials) GoString() string {
 	return fmt.Sprintf("auth.Credentials{AccessKeyID:%q, SecretAccessKey:(hidden)}", c.AccessKeyID)
 }
 
-// KeySet holds several keys: access key ID to secret.
+// KeySet holds several keys: access key ID to secret. Like any map it must
+// not be changed while a Verifier reads it; give the Verifier a new KeySet
+// instead, or a Keys of your own that locks.
 type KeySet map[string]string
 
 // Secret returns the secret of id.

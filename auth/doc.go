@@ -38,7 +38,10 @@
 //     signs: it neither re-encodes the path nor sorts the query. The raw path
 //     form is only tried when the path contains no '%', so that no request
 //     can be replayed against a different resource by exploiting the two
-//     encodings.
+//     encodings. So curl 7.88 works for every FHIR path (ids are
+//     [A-Za-z0-9-.], operations start with '$'), and query values may hold
+//     any escapes, but a curl 7.88 request whose path holds a %-escape is
+//     refused; newer curl releases encode the path as AWS does.
 //
 // Each form is a faithful encoding of the same request, so accepting them
 // does not let a signature for one request authenticate a different one. The
