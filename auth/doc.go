@@ -41,7 +41,8 @@
 //     encodings. So curl 7.88 works for every FHIR path (ids are
 //     [A-Za-z0-9-.], operations start with '$'), and query values may hold
 //     any escapes, but a curl 7.88 request whose path holds a %-escape is
-//     refused; newer curl releases encode the path as AWS does.
+//     refused. (Current curl sources sort the query and URI-encode the path
+//     themselves, i.e. sign AWS's form; only curl 7.88 is tested here.)
 //
 // Each form is a faithful encoding of the same request, so accepting them
 // does not let a signature for one request authenticate a different one. The
