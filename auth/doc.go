@@ -44,6 +44,10 @@
 //     refused. (Current curl sources sort the query and URI-encode the path
 //     themselves, i.e. sign AWS's form; only curl 7.88 is tested here.)
 //
+// curl hashes only in-memory bodies: send a body with --data-binary @file.
+// With -T (upload) curl signs the hash of an empty payload and the request is
+// refused as a signature mismatch.
+//
 // Each form is a faithful encoding of the same request, so accepting them
 // does not let a signature for one request authenticate a different one. The
 // forms are tried only when they differ, so the common case costs one HMAC.
