@@ -259,6 +259,13 @@ func build(src map[string][]byte) (*r4.Model, error) {
 	return m, nil
 }
 
+// medplumOnly are elements Medplum adds to the R4 definitions for its own
+// server; they are not FHIR R4 and are left out.
+var medplumOnly = map[string]bool{
+	"Meta.project": true, "Meta.author": true, "Meta.onBehalfOf": true, "Meta.account": true,
+	"Meta.accounts": true, "Meta.compartment": true, "Meta.deleted": true,
+}
+
 const fhirTypeExt = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 
 func convertType(sd *structureDefinition, vs *valueSets) (*r4.Type, error) {
@@ -297,8 +304,8 @@ func convertType(sd *structureDefinition, vs *valueSets) (*r4.Type, error) {
 		name := ed.Path[len(parentPath)+1:]
 		e := &r4.Element{Path: ed.Path, Min: ed.Min, Many: ed.Max != "0" && ed.Max != "1",
 			Summary: ed.IsSummary, Modifier: ed.IsModifier}
-		if ed.Max == "0" {
-			continue // removed in this type
+		if ed.Max == "0" || medplumOnly[ed.Path] {
+			continue // removed in this type, or not FHIR R4
 		}
 		if n, ok := strings.CutSuffix(name, "[x]"); ok {
 			e.Choice, name = true, n

@@ -1,0 +1,70 @@
+package fhirflat
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSchemaEveryResourceType(t *testing.T) {
+	b := Default()
+	total := 0
+	for _, rt := range b.Model().ResourceTypes() {
+		s, err := b.Schema(rt)
+		if err != nil {
+			t.Fatalf("%s: %v", rt, err)
+		}
+		ddl := s.CreateTable("", false)
+		total += len(ddl)
+		if !strings.Contains(ddl, `"id" VARCHAR`) && !strings.Contains(ddl, "id VARCHAR PRIMARY KEY") {
+			t.Errorf("%s: no id column", rt)
+		}
+	}
+	t.Logf("%d resource types, %d bytes of DDL", len(b.Model().ResourceTypes()), total)
+}
+
+func TestSchemaObservation(t *testing.T) {
+	s, err := Default().Schema("Observation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vq := s.Field("valueQuantity")
+	if vq == nil || vq.Kind != Struct || vq.Choice != "value" || vq.Field("value").Type != "decimal" {
+		t.Fatalf("valueQuantity = %+v", vq)
+	}
+	if f := s.Field("effectiveDateTime"); f == nil || f.SQLType() != "VARCHAR" {
+		t.Errorf("effectiveDateTime = %+v", f)
+	}
+	if f := s.Field("issued"); f == nil || f.SQLType() != "TIMESTAMPTZ" {
+		t.Errorf("issued = %+v", f)
+	}
+	if f := s.Field("extension"); f == nil || f.Kind != JSON {
+		t.Errorf("extension = %+v", f)
+	}
+	code := s.Field("code")
+	if code.Field("coding") == nil || !code.Field("coding").Many {
+		t.Errorf("code.coding = %+v", code.Field("coding"))
+	}
+	if m := s.Field("meta"); m.Field("versionId") != nil || m.Field("profile") == nil {
+		t.Errorf("meta fields: %+v", m.Fields)
+	}
+	rr := s.Field("component").Field("referenceRange")
+	if rr == nil || rr.Kind != Struct || rr.Field("low") == nil {
+		t.Errorf("component.referenceRange = %+v", rr)
+	}
+}
+
+func TestSchemaRecursionBecomesJSON(t *testing.T) {
+	s, err := Default().Schema("Questionnaire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := s.Field("item")
+	depth := 0
+	for f != nil && f.Kind == Struct {
+		depth++
+		f = f.Field("item")
+	}
+	if depth != 3 || f == nil || f.Kind != JSON {
+		t.Errorf("Questionnaire.item nests %d levels then %+v; want 3 then JSON", depth, f)
+	}
+}
