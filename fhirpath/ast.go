@@ -103,7 +103,7 @@ type Unary struct {
 
 // Binary is an infix operator. Op is one of
 //
-//	* / div mod + - & | < <= > >= = ~ != !~ in contains and or xor implies
+//   - / div mod + - & | < <= > >= = ~ != !~ in contains and or xor implies
 type Binary struct {
 	At    int
 	Op    string
