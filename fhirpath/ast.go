@@ -101,9 +101,10 @@ type Unary struct {
 	Operand Node
 }
 
-// Binary is an infix operator. Op is one of
-//
-//   - / div mod + - & | < <= > >= = ~ != !~ in contains and or xor implies
+// Binary is an infix operator. Op is one of: "*", "/", "div", "mod" (multiplicative);
+// "+", "-", "&" (additive); "|" (union); "<", "<=", ">", ">=" (inequality);
+// "=", "~", "!=", "!~" (equality); "in", "contains" (membership); "and";
+// "or", "xor"; "implies".
 type Binary struct {
 	At    int
 	Op    string
