@@ -283,7 +283,7 @@ func distinct(c Collection) (Collection, error) {
 	return out, nil
 }
 
-// hashKey gives strings and booleans a key for fast distinct(); numbers,
+// hashKey gives strings, booleans and numbers a key for fast distinct();
 // dates and complex values are compared one by one.
 func hashKey(v Value) (string, bool) {
 	if v.typ == nil || v.typ.system == "" {
@@ -296,6 +296,12 @@ func hashKey(v Value) (string, bool) {
 		}
 	case bool:
 		return fmt.Sprintf("b:%v", x), true
+	}
+	if v.typ.system == SystemInteger || v.typ.system == SystemDecimal {
+		p, err := v.system()
+		if d, ok := toDecimal(p); ok && err == nil {
+			return "n:" + d.rat().RatString(), true
+		}
 	}
 	return "", false
 }

@@ -115,6 +115,11 @@ func init() {
 			err := c.each(0, queue, func(_ int, _ Value, res Collection) (bool, error) {
 				for _, v := range res {
 					key := identity(v)
+					if key == nil {
+						if h, ok := hashKey(v); ok {
+							key = h
+						}
+					}
 					if key != nil {
 						if seen[key] {
 							continue
@@ -133,6 +138,9 @@ func init() {
 			})
 			if err != nil {
 				return nil, err
+			}
+			if len(out) > maxRepeatItems {
+				return nil, fmt.Errorf("more than %d items: the projection does not stop", maxRepeatItems)
 			}
 			queue = next
 		}
@@ -324,6 +332,10 @@ func init() {
 		return total, nil
 	})
 }
+
+// maxRepeatItems bounds repeat() for projections that never stop, such as
+// repeat($this + 1).
+const maxRepeatItems = 10_000
 
 // identity is a key for items that are nodes of a resource (their map), so
 // repeat() can stop on cycles without comparing values; nil for others.

@@ -200,3 +200,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEvaluate checks that no expression that parses panics the evaluator
+// over a resource with extensions, choices and contained resources.
+func FuzzEvaluate(f *testing.F) {
+	for _, s := range []string{
+		"Patient.name.where(use = 'official').given.first()",
+		"birthDate.extension.value + 1 day",
+		"contained.repeat(children()).count()",
+		"descendants().ofType(Quantity).lowBoundary()",
+		"name.given.aggregate($total & $this, '')",
+		"(1.5 / 0.3).round(2) | @2019.highBoundary() | 'a'.split('').join('-')",
+		"iif(active, multipleBirth.toString().toInteger() * -2, {}).abs()",
+	} {
+		f.Add(s)
+	}
+	patient := loadJSON(f, "testdata/handmade-patient.json")
+	ctx := &Context{Resolve: ReferenceStub, Vars: map[string]Collection{"x": {stringValue("x")}}}
+	f.Fuzz(func(t *testing.T, src string) {
+		e, err := Parse(src)
+		if err != nil {
+			return
+		}
+		e.EvaluateJSON(ctx, patient)
+	})
+}

@@ -295,7 +295,9 @@ func (c *compiler) readConstants(o object, v *View) error {
 			return fmt.Errorf("%s: a constant needs exactly one value[x] (valueString, valueInteger, …), found %d", at, len(found))
 		}
 		typ := strings.TrimPrefix(found[0], "value")
-		typ = strings.ToLower(typ[:1]) + typ[1:]
+		if typ != "" {
+			typ = strings.ToLower(typ[:1]) + typ[1:]
+		}
 		if !slices.Contains(constantTypes, typ) {
 			return fmt.Errorf("%s.%s: %s is not a constant type (allowed: %s)", at, found[0], typ, strings.Join(constantTypes, ", "))
 		}
@@ -345,11 +347,14 @@ func checkJSONKind(typ string, raw any) error {
 }
 
 // reservedVariables are the variables every view may use besides its
-// constants.
+// constants; constants cannot take their names.
 var reservedVariables = map[string]bool{
 	"rowIndex": true, "resource": true, "rootResource": true, "context": true,
-	"ucum": true, "sct": true, "loinc": true,
 }
+
+// standardVariables are the FHIRPath constants of FHIR (%ucum, …); a view
+// constant of the same name replaces them.
+var standardVariables = map[string]bool{"ucum": true, "sct": true, "loinc": true}
 
 // expr parses the FHIRPath expression in o[key] and checks the variables
 // it uses.
@@ -372,7 +377,7 @@ func (c *compiler) expr(at string, o object, key string, required bool) (*fhirpa
 	var undefined error
 	fhirpath.Walk(e.Root(), func(n fhirpath.Node) bool {
 		if v, ok := n.(*fhirpath.Variable); ok && undefined == nil {
-			if !c.constants[v.Name] && !reservedVariables[v.Name] &&
+			if !c.constants[v.Name] && !reservedVariables[v.Name] && !standardVariables[v.Name] &&
 				!strings.HasPrefix(v.Name, "vs-") && !strings.HasPrefix(v.Name, "ext-") {
 				undefined = fmt.Errorf("%s.%s: %%%s is not a constant of the view (at offset %d of %q)", at, key, v.Name, v.At, src)
 			}
