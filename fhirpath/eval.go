@@ -75,9 +75,12 @@ func (e *Expr) Evaluate(ctx *Context, input Collection) (Collection, error) {
 	if ctx == nil {
 		ctx = &Context{}
 	}
-	en := &env{ctx: ctx, input: input}
-	s := &scope{env: en, this: input}
-	out, err := e.eval(s)
+	st := &struct {
+		env   env
+		scope scope
+	}{env: env{ctx: ctx, input: input}}
+	st.scope = scope{env: &st.env, this: input}
+	out, err := e.eval(&st.scope)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", e.src, err)
 	}
@@ -334,8 +337,12 @@ func (v Value) appendChildren(out Collection, name string) Collection {
 	if c.choices != nil {
 		for _, ch := range c.choices {
 			if raw, ok := m[ch.key]; ok {
-				out = appendJSON(out, raw, m["_"+ch.key], ch.typ, false)
-			} else if ext, ok := m["_"+ch.key]; ok {
+				var ext any
+				if ch.typ.isPrimitive() {
+					ext = m[ch.extKey]
+				}
+				out = appendJSON(out, raw, ext, ch.typ, false)
+			} else if ext, ok := m[ch.extKey]; ok {
 				out = appendJSON(out, nil, ext, ch.typ, false)
 			}
 		}
@@ -344,7 +351,7 @@ func (v Value) appendChildren(out Collection, name string) Collection {
 	raw, ok := m[name]
 	var ext any
 	if c.typ != nil && c.typ.isPrimitive() {
-		ext = m["_"+name]
+		ext = m[c.extKey]
 	}
 	if !ok && ext == nil {
 		return out

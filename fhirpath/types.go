@@ -46,6 +46,7 @@ type typeDesc struct {
 // child is an element reachable from a type.
 type child struct {
 	name     string
+	extKey   string // "_name": where a primitive's id and extensions are
 	many     bool
 	typ      *typeDesc // single-typed, non-Resource elements
 	resource bool      // type Resource: typed by resourceType at run time
@@ -53,8 +54,9 @@ type child struct {
 }
 
 type choice struct {
-	key string // valueQuantity
-	typ *typeDesc
+	key    string // valueQuantity
+	extKey string // _valueQuantity
+	typ    *typeDesc
 }
 
 // model is the run-time view of the R4 model, built once.
@@ -111,17 +113,18 @@ func (md *model) childrenOf(els []*r4.Element) map[string]*child {
 	}
 	out := make(map[string]*child, len(els))
 	for _, e := range els {
-		c := &child{name: e.Name, many: e.Many}
+		c := &child{name: e.Name, extKey: "_" + e.Name, many: e.Many}
 		switch {
 		case e.Choice:
 			for _, et := range e.Types {
-				ch := choice{key: r4.ChoiceName(e.Name, et.Code), typ: md.types[et.Code]}
+				key := r4.ChoiceName(e.Name, et.Code)
+				ch := choice{key: key, extKey: "_" + key, typ: md.types[et.Code]}
 				if ch.typ == nil {
 					ch.typ = md.anyType
 				}
 				c.choices = append(c.choices, ch)
 				// valueQuantity is reachable by its own name too
-				out[ch.key] = &child{name: ch.key, many: e.Many, typ: ch.typ}
+				out[ch.key] = &child{name: ch.key, extKey: ch.extKey, many: e.Many, typ: ch.typ}
 			}
 		case e.IsBackbone():
 			c.typ = md.backboneType(e)
