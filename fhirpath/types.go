@@ -1,7 +1,6 @@
 package fhirpath
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/fhirlake/fhirlake/r4"
@@ -230,12 +229,4 @@ func (md *model) isTypeName(name string) bool {
 		return false
 	}
 	return md.types[name] != nil
-}
-
-// upperFirst capitalizes a FHIR primitive name: dateTime → DateTime.
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
