@@ -436,19 +436,19 @@ type vaccineDose struct {
 }
 
 var vaccineSchedule = []vaccineDose{
-	{code: cvx("08"), ageMo: 0, term: "hepatitis B"}, {code: cvx("08"), ageMo: 1, term: "hepatitis B"}, {code: cvx("08"), ageMo: 6, term: "hepatitis B"},
+	{code: cvx("08"), ageMo: 0, term: "hepatitis B", from: 1991}, {code: cvx("08"), ageMo: 1, term: "hepatitis B", from: 1991}, {code: cvx("08"), ageMo: 6, term: "hepatitis B", from: 1991},
 	{code: cvx("119"), ageMo: 2, term: "rotavirus", from: 2008}, {code: cvx("119"), ageMo: 4, term: "rotavirus", from: 2008},
-	{code: cvx("20"), ageMo: 2, term: "DTaP"}, {code: cvx("20"), ageMo: 4, term: "DTaP"}, {code: cvx("20"), ageMo: 6, term: "DTaP"}, {code: cvx("20"), ageMo: 15, term: "DTaP"}, {code: cvx("20"), ageMo: 48, term: "DTaP"},
-	{code: cvx("10"), ageMo: 2, term: "IPV"}, {code: cvx("10"), ageMo: 4, term: "IPV"}, {code: cvx("10"), ageMo: 6, term: "IPV"}, {code: cvx("10"), ageMo: 48, term: "IPV"},
-	{code: cvx("49"), ageMo: 2, term: "Hib"}, {code: cvx("49"), ageMo: 4, term: "Hib"}, {code: cvx("49"), ageMo: 12, term: "Hib"},
+	{code: cvx("20"), ageMo: 2, term: "DTaP", from: 1991}, {code: cvx("20"), ageMo: 4, term: "DTaP", from: 1991}, {code: cvx("20"), ageMo: 6, term: "DTaP", from: 1991}, {code: cvx("20"), ageMo: 15, term: "DTaP", from: 1991}, {code: cvx("20"), ageMo: 48, term: "DTaP", from: 1991},
+	{code: cvx("10"), ageMo: 2, term: "IPV", from: 1955}, {code: cvx("10"), ageMo: 4, term: "IPV", from: 1955}, {code: cvx("10"), ageMo: 6, term: "IPV", from: 1955}, {code: cvx("10"), ageMo: 48, term: "IPV", from: 1955},
+	{code: cvx("49"), ageMo: 2, term: "Hib", from: 1987}, {code: cvx("49"), ageMo: 4, term: "Hib", from: 1987}, {code: cvx("49"), ageMo: 12, term: "Hib", from: 1987},
 	{code: cvx("133"), ageMo: 2, term: "PCV13", from: 2010}, {code: cvx("133"), ageMo: 4, term: "PCV13", from: 2010}, {code: cvx("133"), ageMo: 6, term: "PCV13", from: 2010}, {code: cvx("133"), ageMo: 12, term: "PCV13", from: 2010},
-	{code: cvx("03"), ageMo: 12, term: "MMR"}, {code: cvx("03"), ageMo: 48, term: "MMR"},
+	{code: cvx("03"), ageMo: 12, term: "MMR", from: 1971}, {code: cvx("03"), ageMo: 48, term: "MMR", from: 1971},
 	{code: cvx("21"), ageMo: 12, term: "varicella", from: 1995}, {code: cvx("21"), ageMo: 48, term: "varicella", from: 1995},
 	{code: cvx("83"), ageMo: 12, term: "hepatitis A", from: 2006}, {code: cvx("83"), ageMo: 18, term: "hepatitis A", from: 2006},
 	{code: cvx("115"), ageMo: 132, term: "Tdap", from: 2005},
 	{code: cvx("62"), ageMo: 132, term: "HPV", from: 2006}, {code: cvx("62"), ageMo: 144, term: "HPV", from: 2006},
 	{code: cvx("114"), ageMo: 132, term: "meningococcal", from: 2005}, {code: cvx("114"), ageMo: 192, term: "meningococcal", from: 2005},
-	{code: cvx("113"), ageMo: 252, term: "Td", repeat: 10},
+	{code: cvx("113"), ageMo: 252, term: "Td", repeat: 10, from: 1950},
 	{code: cvx("121"), ageMo: 720, term: "zoster", from: 2006},
 	{code: cvx("33"), ageMo: 780, term: "pneumococcal polysaccharide", from: 1983},
 }

@@ -196,7 +196,11 @@ func (g *patientGen) noteText(e *encounter) []byte {
 		days := 1 + r.intn(5)
 		n.s(" who presents with ")
 		n.list(presenting, "and")
-		n.s(" for ", strconv.Itoa(days), " days")
+		if days == 1 {
+			n.s(" since yesterday")
+		} else {
+			n.s(" for ", strconv.Itoa(days), " days")
+		}
 		if neg := g.negatives(e, 1, nil); len(neg) > 0 && r.chance(0.5) {
 			n.s(" ", cue("without"), " ", g.symptom(neg[0]))
 			denied = append(denied, neg[0])

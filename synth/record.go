@@ -533,26 +533,26 @@ func (g *patientGen) vital(c concept, value float64, places int, unit string) {
 func (g *patientGen) writeVitals(e *encounter) {
 	p, r, v := &g.p, g.r, &g.v
 	age := v.age
-	full := e.kind != kindAcute
+	wellness, follow := e.kind == kindWellness, e.kind == kindFollowUp
 	v.fever = e.acute != nil && hasSymptom(e.acute.def, "fever")
-	if full || age < 2 {
+	if wellness || follow || age < 2 {
 		v.height = p.heightAt(age) + r.norm(0, 0.3)
 		v.weight = math.Max(2.2, (p.bmi(age)+r.norm(0, 0.4))*v.height*v.height/10000)
 		v.bmi = v.weight / (v.height * v.height / 10000)
-		g.vital(vitHeight, v.height, 1, "cm")
+		if !follow {
+			g.vital(vitHeight, v.height, 1, "cm")
+		}
 		g.vital(vitWeight, v.weight, 1, "kg")
 		switch {
 		case age < 2:
 			g.vital(vitWeightLen, r.clampNorm(50, 22, 1, 99), 1, "%")
 			g.vital(vitHeadCirc, 35+14*(1-math.Exp(-age*1.5))+r.norm(0, 0.5), 1, "cm")
+		case follow:
 		case age < 18:
 			g.vital(vitBMI, v.bmi, 1, "kg/m2")
 			g.vital(vitBMIPct, math.Max(1, math.Min(99, 50+200*(v.bmi/childBMI(age)-1))), 1, "%")
 		default:
 			g.vital(vitBMI, v.bmi, 1, "kg/m2")
-		}
-		if age < 3 && age >= 2 {
-			g.vital(vitHeadCirc, 35+14*(1-math.Exp(-age*1.5))+r.norm(0, 0.5), 1, "cm")
 		}
 	}
 	if age >= 3 {
@@ -588,9 +588,11 @@ func (g *patientGen) writeVitals(e *encounter) {
 	}
 	v.hr = math.Round(r.clampNorm(hr, 5, 45, 190))
 	g.vital(vitHeartRate, v.hr, 0, "/min")
-	v.rr = math.Round(r.clampNorm(interp(age, []float64{0, 1, 3, 6, 12, 18}, []float64{40, 30, 25, 21, 18, 15}), 1.5, 10, 60))
-	g.vital(vitRespRate, v.rr, 0, "/min")
-	if !full || age < 2 {
+	if !follow {
+		v.rr = math.Round(r.clampNorm(interp(age, []float64{0, 1, 3, 6, 12, 18}, []float64{40, 30, 25, 21, 18, 15}), 1.5, 10, 60))
+		g.vital(vitRespRate, v.rr, 0, "/min")
+	}
+	if e.kind == kindAcute || age < 2 {
 		t := r.clampNorm(36.8, 0.2, 36, 37.5)
 		if v.fever {
 			t = r.clampNorm(38.5, 0.4, 37.9, 40.5)
@@ -599,7 +601,8 @@ func (g *patientGen) writeVitals(e *encounter) {
 		g.vital(vitTemperature, t, 1, "Cel")
 	}
 	copd := p.has("copd")
-	if !full || copd != nil && copd.activeAt(e.start) {
+	respiratory := e.acute != nil && (v.fever || hasSymptom(e.acute.def, "cough") || hasSymptom(e.acute.def, "sob"))
+	if respiratory || copd != nil && copd.activeAt(e.start) {
 		s := r.clampNorm(98, 0.8, 95, 100)
 		if copd != nil && copd.activeAt(e.start) {
 			s = r.clampNorm(94, 1, 90, 97)
@@ -610,7 +613,7 @@ func (g *patientGen) writeVitals(e *encounter) {
 		v.spo2 = math.Round(s)
 		g.vital(vitSpO2, v.spo2, 0, "%")
 	}
-	if age >= 5 {
+	if age >= 5 && !follow {
 		pain := r.intn(3)
 		if e.acute != nil {
 			switch e.acute.def.class {
@@ -882,7 +885,7 @@ func (g *patientGen) writeImmunizations(e *encounter) {
 		}
 		g.immunization(d.code, d.term, e)
 	}
-	if v.age >= 0.5 && year >= 1995 && r.chance(0.75) {
+	if v.age >= 0.5 && year >= 1995 && r.chance(0.4) {
 		g.immunization(fluVaccine.code, fluVaccine.term, e)
 	}
 	if !g.covidVax && year >= 2021 && v.age >= 12 {
