@@ -25,7 +25,9 @@ func parseOutput(t *testing.T, out *generated) (notes map[string]string, conds [
 	notes = map[string]string{}
 	for _, b := range out.byType["DocumentReference"] {
 		var d struct {
-			Content []struct{ Attachment struct{ ContentType, Data string } }
+			Content []struct {
+				Attachment struct{ ContentType, Data string }
+			}
 			Context struct{ Encounter []struct{ Reference string } }
 		}
 		if err := json.Unmarshal(b, &d); err != nil {
@@ -42,7 +44,9 @@ func parseOutput(t *testing.T, out *generated) (notes map[string]string, conds [
 	}
 	for _, b := range out.byType["Condition"] {
 		var c struct {
-			Code      struct{ Coding []struct{ Code, Display string } }
+			Code struct {
+				Coding []struct{ Code, Display string }
+			}
 			Encounter struct{ Reference string }
 		}
 		json.Unmarshal(b, &c)
@@ -50,9 +54,11 @@ func parseOutput(t *testing.T, out *generated) (notes map[string]string, conds [
 	}
 	for _, b := range out.byType["MedicationRequest"] {
 		var m struct {
-			MedicationCodeableConcept struct{ Coding []struct{ Code, Display string } }
-			Encounter                 struct{ Reference string }
-			DosageInstruction         []struct{ Text string }
+			MedicationCodeableConcept struct {
+				Coding []struct{ Code, Display string }
+			}
+			Encounter         struct{ Reference string }
+			DosageInstruction []struct{ Text string }
 		}
 		json.Unmarshal(b, &m)
 		meds = append(meds, coded{m.Encounter.Reference, m.MedicationCodeableConcept.Coding[0].Code, m.MedicationCodeableConcept.Coding[0].Display})
