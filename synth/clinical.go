@@ -225,7 +225,7 @@ var chronicConditions = []*conditionDef{
 
 // obesity is coded when a wellness visit measures an adult BMI of 30 or more.
 var obesity = &conditionDef{key: "obesity", code: sct("162864005"), icd: icd10("E669"), chronic: true,
-	terms: []string{"obesity", "BMI 30+", "obese"}, followMonths: 0,
+	terms: []string{"obesity", "BMI 30+"}, followMonths: 0,
 	plan: []string{"Nutrition counseling provided.", "Goal of 5% weight loss."}}
 
 var (

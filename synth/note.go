@@ -84,6 +84,8 @@ func (g *patientGen) symptom(key string) string { return pick(g.r, symptoms[key]
 
 func (g *patientGen) ageText(age float64) string {
 	switch {
+	case age < 25.0/365:
+		return "newborn"
 	case age < 2:
 		return strconv.Itoa(int(age*12)) + "-month-old"
 	case g.r.chance(0.5):
@@ -325,7 +327,10 @@ func (g *patientGen) noteText(e *encounter) []byte {
 	if v.sys > 0 {
 		n.s("BP ", strconv.Itoa(int(v.sys)), "/", strconv.Itoa(int(v.dia)), ", ")
 	}
-	n.s("HR ", strconv.Itoa(int(v.hr)), ", RR ", strconv.Itoa(int(v.rr)))
+	n.s("HR ", strconv.Itoa(int(v.hr)))
+	if v.rr > 0 {
+		n.s(", RR ", strconv.Itoa(int(v.rr)))
+	}
 	if v.temp > 0 {
 		n.s(", T ", strconv.FormatFloat(math.Round(v.temp*10)/10, 'f', 1, 64), " C")
 	}
