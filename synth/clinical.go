@@ -368,6 +368,9 @@ var symptoms = map[string][]string{
 // genericNegatives fill the review of systems.
 var genericNegatives = []string{"fever", "chills", "cp", "sob", "nausea", "vomiting", "abdpain", "rash", "headache", "dizziness", "weightloss", "palpitations"}
 
+// infantNegatives fill the review of systems of small children.
+var infantNegatives = []string{"fever", "vomiting", "rash", "diarrhea", "cough"}
+
 // allergyDef is an allergy with its category and usual reaction.
 type allergyDef struct {
 	code     concept

@@ -125,7 +125,11 @@ func (g *patientGen) negatives(e *encounter, n int, skip []string) []string {
 	for _, c := range g.v.conds {
 		add(c.def.negatives)
 	}
-	add(genericNegatives)
+	if g.v.age < 5 {
+		add(infantNegatives)
+	} else {
+		add(genericNegatives)
+	}
 	var out []string
 	for len(out) < n && len(pool) > 0 {
 		i := g.r.intn(len(pool))
@@ -225,8 +229,12 @@ func (g *patientGen) noteText(e *encounter) []byte {
 				break
 			}
 		}
+	case v.age < 18:
+		n.s(pick(r, []string{" who presents for a well-child visit.", " here with a parent for a routine check-up.", " who presents for a routine visit."}))
+		n.s(pick(r, []string{" No acute complaints.", " Parent has no concerns.", " Eating and sleeping well."}))
 	default:
-		n.s(" who presents for a routine visit. No acute complaints.")
+		n.s(pick(r, []string{" who presents for an annual physical exam.", " who comes in for a routine check-up.", " who presents for a routine visit."}))
+		n.s(pick(r, []string{" No acute complaints.", " Feels well.", " No new concerns today."}))
 	}
 	if e.kind != kindWellness {
 		for _, k := range g.negatives(e, 1+r.intn(3), denied) {
