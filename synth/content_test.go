@@ -258,3 +258,69 @@ func TestDeniedNeverPresenting(t *testing.T) {
 		}
 	}
 }
+
+// TestImmunizationSchedule: adult Td boosters are ten years apart, a
+// childhood series never exceeds its doses, and no vaccine predates its
+// introduction.
+func TestImmunizationSchedule(t *testing.T) {
+	out, _ := generate(t, Options{Patients: 60, Seed: 4})
+	byPatient := map[string]map[string][]string{}
+	for _, b := range out.byType["Immunization"] {
+		var im struct {
+			VaccineCode        struct{ Coding []struct{ Code string } }
+			Patient            struct{ Reference string }
+			OccurrenceDateTime string
+		}
+		json.Unmarshal(b, &im)
+		p := byPatient[im.Patient.Reference]
+		if p == nil {
+			p = map[string][]string{}
+			byPatient[im.Patient.Reference] = p
+		}
+		code := im.VaccineCode.Coding[0].Code
+		p[code] = append(p[code], im.OccurrenceDateTime)
+	}
+	doses := map[string]int{}
+	from := map[string]int{}
+	for _, d := range vaccineSchedule {
+		doses[d.code.code]++
+		if d.from > 0 {
+			from[d.code.code] = d.from
+		}
+	}
+	td := 0
+	for patient, shots := range byPatient {
+		for code, dates := range shots {
+			for _, d := range dates {
+				if year := atoi(d[:4]); year < from[code] {
+					t.Errorf("%s: CVX %s given in %d, introduced %d", patient, code, year, from[code])
+				}
+			}
+			switch code {
+			case "113":
+				for i := 1; i < len(dates); i++ {
+					td++
+					if atoi(dates[i][:4])-atoi(dates[i-1][:4]) < 9 {
+						t.Errorf("%s: Td boosters %s and %s", patient, dates[i-1], dates[i])
+					}
+				}
+			case "140":
+			default:
+				if len(dates) > doses[code] && code != "207" && code != "208" {
+					t.Errorf("%s: %d doses of CVX %s, schedule has %d", patient, len(dates), code, doses[code])
+				}
+			}
+		}
+	}
+	if td == 0 {
+		t.Error("no Td booster series to check")
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}

@@ -8,7 +8,7 @@ type labDef struct {
 	key       string
 	code      concept
 	unit      string
-	low, high float64 // reference range; NaN where open
+	low, high float64 // reference range; NaN where unbounded
 	mean, sd  float64
 	places    int
 	shift     map[string][2]float64 // condition key → mean, sd
@@ -23,7 +23,7 @@ type panelDef struct {
 	labs []*labDef
 }
 
-var open = math.NaN()
+var unbounded = math.NaN()
 
 func lab(key, code, unit string, low, high, mean, sd float64, places int, term string, shift map[string][2]float64) *labDef {
 	return &labDef{key: key, code: loinc(code), unit: unit, low: low, high: high, mean: mean, sd: sd, places: places, term: term, shift: shift}
@@ -39,14 +39,14 @@ var (
 	labPotassium  = lab("potassium", "6298-4", "mmol/L", 3.5, 5.1, 4.2, 0.3, 1, "potassium", nil)
 	labChloride   = lab("chloride", "2069-3", "mmol/L", 98, 107, 102, 2, 0, "chloride", nil)
 	labCO2        = lab("co2", "20565-8", "mmol/L", 22, 29, 25, 2, 0, "CO2", nil)
-	labEGFR       = lab("egfr", "33914-3", "mL/min/{1.73_m2}", 60, open, 95, 12, 0, "eGFR", map[string][2]float64{"ckd3": {45, 7}})
+	labEGFR       = lab("egfr", "33914-3", "mL/min/{1.73_m2}", 60, unbounded, 95, 12, 0, "eGFR", map[string][2]float64{"ckd3": {45, 7}})
 
-	labA1c = lab("a1c", "4548-4", "%", open, 5.7, 5.3, 0.25, 1, "A1c",
+	labA1c = lab("a1c", "4548-4", "%", unbounded, 5.7, 5.3, 0.25, 1, "A1c",
 		map[string][2]float64{"prediabetes": {6.0, 0.2}, "diabetes": {7.4, 0.9}})
 	labTSH          = lab("tsh", "3016-3", "m[IU]/L", 0.4, 4.0, 2.0, 0.8, 2, "TSH", map[string][2]float64{"hypothyroidism": {3.5, 1.5}})
 	labINR          = lab("inr", "6301-6", "{INR}", 0.8, 1.1, 1.0, 0.08, 1, "INR", map[string][2]float64{"afib": {2.5, 0.4}})
-	labNTproBNP     = lab("ntprobnp", "33762-6", "pg/mL", open, 125, 60, 25, 0, "NT-proBNP", map[string][2]float64{"heartfailure": {900, 300}})
-	labMicroalbumin = lab("microalbumin", "14959-1", "mg/g", open, 30, 12, 6, 1, "urine microalbumin/creatinine ratio", map[string][2]float64{"diabetes": {28, 15}})
+	labNTproBNP     = lab("ntprobnp", "33762-6", "pg/mL", unbounded, 125, 60, 25, 0, "NT-proBNP", map[string][2]float64{"heartfailure": {900, 300}})
+	labMicroalbumin = lab("microalbumin", "14959-1", "mg/g", unbounded, 30, 12, 6, 1, "urine microalbumin/creatinine ratio", map[string][2]float64{"diabetes": {28, 15}})
 )
 
 var panels = map[string]*panelDef{
@@ -74,10 +74,10 @@ var panels = map[string]*panelDef{
 		lab("ast", "1920-8", "U/L", 10, 40, 22, 6, 0, "AST", nil),
 	}},
 	"lipid": {key: "lipid", code: loinc("57698-3"), labs: []*labDef{
-		lab("cholesterol", "2093-3", "mg/dL", open, 200, 185, 25, 0, "total cholesterol", map[string][2]float64{"hyperlipidemia": {238, 25}}),
-		lab("triglycerides", "2571-8", "mg/dL", open, 150, 120, 35, 0, "triglycerides", map[string][2]float64{"hyperlipidemia": {190, 40}}),
-		lab("ldl", "18262-6", "mg/dL", open, 100, 105, 20, 0, "LDL", map[string][2]float64{"hyperlipidemia": {158, 20}}),
-		lab("hdl", "2085-9", "mg/dL", 40, open, 55, 10, 0, "HDL", nil),
+		lab("cholesterol", "2093-3", "mg/dL", unbounded, 200, 185, 25, 0, "total cholesterol", map[string][2]float64{"hyperlipidemia": {238, 25}}),
+		lab("triglycerides", "2571-8", "mg/dL", unbounded, 150, 120, 35, 0, "triglycerides", map[string][2]float64{"hyperlipidemia": {190, 40}}),
+		lab("ldl", "18262-6", "mg/dL", unbounded, 100, 105, 20, 0, "LDL", map[string][2]float64{"hyperlipidemia": {158, 20}}),
+		lab("hdl", "2085-9", "mg/dL", 40, unbounded, 55, 10, 0, "HDL", nil),
 	}},
 	"a1c":          {key: "a1c", labs: []*labDef{labA1c}},
 	"tsh":          {key: "tsh", labs: []*labDef{labTSH}},

@@ -686,7 +686,7 @@ var panelOrder = []string{"cbc", "cmp", "bmp", "lipid", "a1c", "tsh", "inr", "nt
 var panelEvery = map[string]time.Duration{"a1c": 80 * 24 * time.Hour, "inr": 25 * 24 * time.Hour}
 
 func (g *patientGen) writeLabs(e *encounter) {
-	p, r, v := &g.p, g.r, &g.v
+	r, v := g.r, &g.v
 	want := map[string]bool{}
 	for _, c := range v.conds {
 		for _, k := range c.def.labs {
@@ -715,7 +715,6 @@ func (g *patientGen) writeLabs(e *encounter) {
 		g.lastLab[k] = e.start
 		g.writePanel(panels[k], e)
 	}
-	_ = p
 }
 
 func (g *patientGen) since(panel string, e *encounter) time.Duration {
@@ -806,7 +805,7 @@ func (g *patientGen) labObservation(l *labDef, value float64) string {
 }
 
 func (g *patientGen) writeProcedures(e *encounter) {
-	p, v := &g.p, &g.v
+	v := &g.v
 	if e.acute != nil {
 		v.procs = append(v.procs, e.acute.def.procs...)
 	}
@@ -864,19 +863,18 @@ func (g *patientGen) writeProcedures(e *encounter) {
 		g.finish()
 		v.procIDs = append(v.procIDs, id)
 	}
-	_ = p
 }
 
 func (g *patientGen) writeImmunizations(e *encounter) {
-	p, r, v := &g.p, g.r, &g.v
+	r, v := g.r, &g.v
 	ageMo := v.age * 12
-	year := e.start.Year()
+	yr := e.start.Year()
 	for i, d := range vaccineSchedule {
-		if g.given[i] || ageMo+0.5 < d.ageMo || d.from > 0 && year < d.from || v.age > d.ageMo/12+3 && d.repeat == 0 && d.ageMo < 216 {
+		if g.given[i] || ageMo+0.5 < d.ageMo || d.from > 0 && yr < d.from || v.age > d.ageMo/12+3 && d.repeat == 0 && d.ageMo < 216 {
 			continue
 		}
 		if d.repeat > 0 {
-			if !g.lastTd.IsZero() && e.start.Sub(g.lastTd) < time.Duration(d.repeat*float64(yearDur)) {
+			if !g.lastTd.IsZero() && e.start.Sub(g.lastTd) < time.Duration(d.repeat*float64(year)) {
 				continue
 			}
 			g.lastTd = e.start
@@ -885,17 +883,14 @@ func (g *patientGen) writeImmunizations(e *encounter) {
 		}
 		g.immunization(d.code, d.term, e)
 	}
-	if v.age >= 0.5 && year >= 1995 && r.chance(0.4) {
+	if v.age >= 0.5 && yr >= 1995 && r.chance(0.4) {
 		g.immunization(fluVaccine.code, fluVaccine.term, e)
 	}
-	if !g.covidVax && year >= 2021 && v.age >= 12 {
+	if !g.covidVax && yr >= 2021 && v.age >= 12 {
 		g.covidVax = true
 		g.immunization(covidVaccines[r.intn(len(covidVaccines))], "COVID-19", e)
 	}
-	_ = p
 }
-
-const yearDur = year
 
 func (g *patientGen) immunization(c concept, term string, e *encounter) {
 	w := &g.w
