@@ -1,6 +1,10 @@
 package synth
 
-import "math"
+import (
+	"math"
+	"slices"
+	"strings"
+)
 
 // labDef is one laboratory test: LOINC code, UCUM unit, reference range and
 // the distribution of results, shifted by the conditions that move it.
@@ -11,8 +15,14 @@ type labDef struct {
 	low, high float64 // reference range; NaN where unbounded
 	mean, sd  float64
 	places    int
-	shift     map[string][2]float64 // condition key → mean, sd
-	term      string                // as written in notes
+	shifts    []shift // distributions of people with a condition
+	term      string  // as written in notes
+}
+
+// shift is the distribution of a lab in people with a condition.
+type shift struct {
+	condition string
+	mean, sd  float64
 }
 
 // panelDef groups labs under one DiagnosticReport. Labs of a panel without a
@@ -25,8 +35,14 @@ type panelDef struct {
 
 var unbounded = math.NaN()
 
-func lab(key, code, unit string, low, high, mean, sd float64, places int, term string, shift map[string][2]float64) *labDef {
-	return &labDef{key: key, code: loinc(code), unit: unit, low: low, high: high, mean: mean, sd: sd, places: places, term: term, shift: shift}
+func lab(key, code, unit string, low, high, mean, sd float64, places int, term string, shifts map[string][2]float64) *labDef {
+	l := &labDef{key: key, code: loinc(code), unit: unit, low: low, high: high, mean: mean, sd: sd, places: places, term: term}
+	for c, s := range shifts {
+		l.shifts = append(l.shifts, shift{c, s[0], s[1]})
+	}
+	// A fixed order: when several conditions apply, the last one wins.
+	slices.SortFunc(l.shifts, func(a, b shift) int { return strings.Compare(a.condition, b.condition) })
+	return l
 }
 
 var (

@@ -731,9 +731,9 @@ func (g *patientGen) writePanel(panel *panelDef, e *encounter) {
 	n := 0
 	for _, l := range panel.labs {
 		mean, sd := l.mean, l.sd
-		for key, s := range l.shift {
-			if c := p.has(key); c != nil && c.activeAt(e.start) || e.acute != nil && e.acute.def.key == key {
-				mean, sd = s[0], s[1]
+		for _, s := range l.shifts {
+			if c := p.has(s.condition); c != nil && c.activeAt(e.start) || e.acute != nil && e.acute.def.key == s.condition {
+				mean, sd = s.mean, s.sd
 			}
 		}
 		value := math.Max(r.norm(mean, sd), l.mean*0.05)
