@@ -9,6 +9,11 @@
 // the same options, any subset of patients is a prefix of a larger run, and
 // patients can be generated in parallel or in shards. Generation streams:
 // memory does not grow with the number of patients.
+//
+// Codes and displays come from public vocabularies copied into vocab/ (see
+// vocab/SOURCE.md); PROPORTIONS.md compares resource counts with real
+// Synthea output; validate/ checks a sample of the output with an
+// independent validator (Medplum's).
 package synth
 
 import (
@@ -59,7 +64,7 @@ type Stats struct {
 	Patients  int
 	Resources map[string]int // by resource type, including those inside Bundles
 	Bundles   int            // Bundles emitted (Bundles mode)
-	Bytes     int64          // JSON bytes handed out, uncompressed
+	Bytes     int64          // JSON bytes handed out, uncompressed (WriteDir: with NDJSON newlines)
 	FileBytes int64          // bytes written to disk (WriteDir)
 	Files     int            // files written (WriteDir)
 }
