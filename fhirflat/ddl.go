@@ -59,7 +59,8 @@ func QuoteIdent(name string) string {
 }
 
 // CreateTable returns the DDL of the resource table (history false) or of
-// the history table, which adds the deleted flag and has no primary key.
+// the history table, which has no primary key and adds, as its last column,
+// the deleted flag.
 func (s *Schema) CreateTable(schema string, history bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS ")
@@ -69,7 +70,7 @@ func (s *Schema) CreateTable(schema string, history bool) string {
 	}
 	if history {
 		b.WriteString(QuoteIdent(HistoryTable(s.ResourceType)))
-		b.WriteString(" (\n  id VARCHAR NOT NULL,\n  version_id BIGINT NOT NULL,\n  last_updated TIMESTAMPTZ NOT NULL,\n  deleted BOOLEAN NOT NULL")
+		b.WriteString(" (\n  id VARCHAR NOT NULL,\n  version_id BIGINT NOT NULL,\n  last_updated TIMESTAMPTZ NOT NULL")
 	} else {
 		b.WriteString(QuoteIdent(s.Table))
 		b.WriteString(" (\n  id VARCHAR PRIMARY KEY,\n  version_id BIGINT NOT NULL,\n  last_updated TIMESTAMPTZ NOT NULL")
@@ -79,6 +80,9 @@ func (s *Schema) CreateTable(schema string, history bool) string {
 		b.WriteString(QuoteIdent(f.Name))
 		b.WriteByte(' ')
 		f.writeType(&b)
+	}
+	if history {
+		b.WriteString(",\n  deleted BOOLEAN NOT NULL")
 	}
 	b.WriteString("\n)")
 	return b.String()
@@ -142,9 +146,19 @@ func writeStructure(b *strings.Builder, f *Field) {
 }
 
 // RowsSQL is a SELECT of typed rows from JSON rows: source must be a FROM
-// item with columns id, version_id, last_updated and row (the Row JSON),
-// aliased p. The result has the resource table's columns.
-func (s *Schema) RowsSQL(source string) string {
-	return "SELECT p.id, p.version_id, p.last_updated, unnest(json_transform(p.row, '" +
-		strings.ReplaceAll(s.Structure(), "'", "''") + "')) FROM " + source
+// clause with columns id, version_id, last_updated and row (the Row JSON)
+// from an item aliased p. The result has the resource table's columns, then
+// the extra expressions.
+func (s *Schema) RowsSQL(source string, extra ...string) string {
+	var b strings.Builder
+	b.WriteString("SELECT p.id, p.version_id, p.last_updated, unnest(json_transform(p.row, '")
+	b.WriteString(strings.ReplaceAll(s.Structure(), "'", "''"))
+	b.WriteString("'))")
+	for _, e := range extra {
+		b.WriteString(", ")
+		b.WriteString(e)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(source)
+	return b.String()
 }

@@ -24,8 +24,13 @@ type SystemFields struct {
 
 // Denormalize appends the FHIR JSON of a row to buf. The row is an object
 // keyed by column; id, version_id and last_updated are read from it when
-// present and otherwise taken from sys.
-func (dn *Denormalizer) Denormalize(buf []byte, s *Schema, row []byte, sys SystemFields) ([]byte, error) {
+// present and otherwise taken from sys. It returns the system fields used.
+func (dn *Denormalizer) Denormalize(buf []byte, s *Schema, row []byte, sys SystemFields) ([]byte, SystemFields, error) {
+	out, err := dn.denormalize(buf, s, row, &sys)
+	return out, sys, err
+}
+
+func (dn *Denormalizer) denormalize(buf []byte, s *Schema, row []byte, sys *SystemFields) ([]byte, error) {
 	if err := parseDoc(row, &dn.doc); err != nil {
 		return buf, fmt.Errorf("denormalize %s: %w", s.ResourceType, err)
 	}

@@ -108,7 +108,7 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 			if err := res.Scan(&row); err != nil {
 				t.Fatal(err)
 			}
-			out, err := dn.Denormalize(nil, s, []byte(row), SystemFields{})
+			out, _, err := dn.Denormalize(nil, s, []byte(row), SystemFields{})
 			if err != nil {
 				t.Fatalf("%s: %v\nrow: %.500s", rt, err, row)
 			}

@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors the engine returns; the API layers translate them once, at the edge.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrStoreNotActive = errors.New("data store is not active")
+	ErrClosed         = errors.New("data store is closed")
+)
+
+// GoneError says a resource was deleted.
+type GoneError struct {
+	Type, ID  string
+	VersionID int64
+}
+
+func (e *GoneError) Error() string {
+	return fmt.Sprintf("%s/%s was deleted (version %d)", e.Type, e.ID, e.VersionID)
+}
+
+// VersionConflictError says an If-Match precondition failed.
+type VersionConflictError struct {
+	Type, ID       string
+	Current, Match int64
+}
+
+func (e *VersionConflictError) Error() string {
+	if e.Current == 0 {
+		return fmt.Sprintf("%s/%s does not exist, so it is not at version %d", e.Type, e.ID, e.Match)
+	}
+	return fmt.Sprintf("%s/%s is at version %d, not %d", e.Type, e.ID, e.Current, e.Match)
+}
+
+// NotFoundError says a resource (or a version of it) does not exist.
+type NotFoundError struct {
+	Type, ID  string
+	VersionID int64
+}
+
+func (e *NotFoundError) Error() string {
+	if e.VersionID > 0 {
+		return fmt.Sprintf("%s/%s has no version %d", e.Type, e.ID, e.VersionID)
+	}
+	return fmt.Sprintf("%s/%s is not known", e.Type, e.ID)
+}
+
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Layout is the one place that knows where things live under the data
+// directory. Nothing else builds paths into it.
+//
+//	<dir>/catalog.duckdb           data stores, tags, jobs
+//	<dir>/stores/<id>.duckdb       one DuckDB database per data store
+//	<dir>/credentials, <dir>/tls/  written by the auth and tlscert packages
+type Layout struct{ Dir string }
+
+// Catalog is the catalog database file.
+func (l Layout) Catalog() string { return filepath.Join(l.Dir, "catalog.duckdb") }
+
+// StoresDir holds the data store databases.
+func (l Layout) StoresDir() string { return filepath.Join(l.Dir, "stores") }
+
+// Store is the database file of one data store.
+func (l Layout) Store(id string) string { return filepath.Join(l.StoresDir(), id+".duckdb") }
+
+// StoreFiles are every file DuckDB may keep for a store's database.
+func (l Layout) StoreFiles(id string) []string {
+	p := l.Store(id)
+	return []string{p, p + ".wal", p + ".tmp"}
+}
+
+// Ensure creates the directories with owner-only permissions.
+func (l Layout) Ensure() error {
+	for _, d := range []string{l.Dir, l.StoresDir()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("chmod %s: %w", d, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// Writes land first in the narrow pending table: one small transaction per
+// group of writes, whatever the width of the resource tables (DuckDB's cost
+// per transaction grows with the number of columns it touches, and FHIR
+// resource tables have hundreds). The merger then moves pending writes into
+// the typed tables in bulk. Readers never miss a write: point reads look at
+// the pending index first, and SQL and search call Sync, which merges what
+// is pending before they run.
+
+// merger runs merges: on request (Sync, many rows pending) and on a timer.
+func (s *Store) merger(opts StoreOptions) {
+	defer s.wg.Done()
+	ticker := time.NewTicker(opts.MergeInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.stop:
+			if err := s.merge(context.Background()); err != nil {
+				s.log.Error("final merge", "err", err)
+			}
+			return
+		case <-s.kick:
+		case <-ticker.C:
+		}
+		if err := s.merge(context.Background()); err != nil {
+			s.log.Error("merge", "err", err)
+			// Sync waiters are woken with the error state unchanged; they retry.
+			s.pending.cond.Broadcast()
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// maybeKick starts a merge early when many writes are pending.
+func (s *Store) maybeKick() {
+	s.pending.mu.RLock()
+	n := s.pending.count
+	s.pending.mu.RUnlock()
+	if n >= 20000 {
+		s.requestMerge()
+	}
+}
+
+func (s *Store) requestMerge() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Sync returns once every write acknowledged before the call is in the
+// typed tables, so SQL over them sees it.
+func (s *Store) Sync(ctx context.Context) error {
+	s.pending.mu.Lock()
+	target := s.pending.lastSeq
+	if s.pending.merged >= target {
+		s.pending.mu.Unlock()
+		return nil
+	}
+	s.pending.mu.Unlock()
+	s.requestMerge()
+	done := make(chan struct{})
+	go func() {
+		s.pending.mu.Lock()
+		for s.pending.merged < target {
+			select {
+			case <-ctx.Done():
+				s.pending.mu.Unlock()
+				close(done)
+				return
+			case <-s.closed:
+				s.pending.mu.Unlock()
+				close(done)
+				return
+			default:
+			}
+			s.pending.cond.Wait()
+		}
+		s.pending.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.pending.cond.Broadcast()
+		<-done
+		return ctx.Err()
+	}
+	s.pending.mu.RLock()
+	defer s.pending.mu.RUnlock()
+	if s.pending.merged < target {
+		return ErrClosed
+	}
+	return nil
+}
+
+// merge moves every pending write up to now into the typed tables, in one
+// transaction: per type, the current rows being replaced go to history,
+// earlier pending versions and deletions go to history, and the latest
+// version of each resource becomes its current row.
+func (s *Store) merge(ctx context.Context) error {
+	s.pending.mu.RLock()
+	upto := s.pending.lastSeq
+	from := s.pending.merged
+	s.pending.mu.RUnlock()
+	if upto <= from {
+		return nil
+	}
+	start := time.Now()
+	conn := s.mergeConn
+	var types []string
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT type FROM %s.pending WHERE seq <= ? ORDER BY type", internalSchema), upto)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("merge: %w", err)
+		}
+		types = append(types, t)
+	}
+	rows.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		}
+	}()
+	// The batch being merged, with each row's rank among the versions of its
+	// resource (1 = latest).
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE merging AS
+SELECT *, row_number() OVER (PARTITION BY type, id ORDER BY seq DESC) AS rank
+FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
+	for _, typ := range types {
+		if err := s.mergeType(ctx, typ); err != nil {
+			return fmt.Errorf("merge %s: %w", typ, err)
+		}
+	}
+	for _, q := range []string{
+		fmt.Sprintf("DELETE FROM %s.pending WHERE seq <= %d", internalSchema, upto),
+		fmt.Sprintf("INSERT OR REPLACE INTO %s.settings VALUES ('last_seq', '%d')", internalSchema, upto),
+		"DROP TABLE merging",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("merge commit: %w", err)
+	}
+	committed = true
+	s.pending.mu.Lock()
+	n := 0
+	for k, e := range s.pending.latest {
+		if e.seq <= upto {
+			delete(s.pending.latest, k)
+		}
+	}
+	s.pending.count -= int(upto - from)
+	if s.pending.count < 0 {
+		s.pending.count = 0
+	}
+	n = int(upto - from)
+	s.pending.merged = upto
+	s.pending.cond.Broadcast()
+	s.pending.mu.Unlock()
+	s.log.Debug("merged", "writes", n, "types", len(types), "took", time.Since(start))
+	return nil
+}
+
+func (s *Store) mergeType(ctx context.Context, typ string) error {
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return err
+	}
+	table := "main." + fhirflat.QuoteIdent(schema.Table)
+	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))
+	lit := "'" + typ + "'" // resource type names are [A-Za-z]
+	stmts := []string{
+		// current rows being replaced or deleted become history
+		fmt.Sprintf("INSERT INTO %s SELECT t.*, false FROM %s t WHERE t.id IN (SELECT id FROM merging WHERE type = %s)", history, table, lit),
+		fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM merging WHERE type = %s)", table, lit),
+		// earlier versions written in this batch, and deletions, are history
+		fmt.Sprintf("INSERT INTO %s %s", history,
+			schema.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND (p.rank > 1 OR p.deleted)", lit), "p.deleted")),
+		// the latest version is the current row
+		fmt.Sprintf("INSERT INTO %s %s", table, schema.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND p.rank = 1 AND NOT p.deleted", lit))),
+	}
+	for _, q := range stmts {
+		if _, err := s.mergeConn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// Resource is one version of a resource as read back.
+type Resource struct {
+	Type        string
+	ID          string
+	VersionID   int64
+	LastUpdated time.Time
+	Deleted     bool
+	JSON        []byte // FHIR JSON; nil when Deleted
+}
+
+var denormalizers = sync.Pool{New: func() any { return new(fhirflat.Denormalizer) }}
+
+func (s *Store) denormalize(schema *fhirflat.Schema, row []byte, sys fhirflat.SystemFields) ([]byte, fhirflat.SystemFields, error) {
+	dn := denormalizers.Get().(*fhirflat.Denormalizer)
+	defer denormalizers.Put(dn)
+	return dn.Denormalize(nil, schema, row, sys)
+}
+
+func (s *Store) fromPending(schema *fhirflat.Schema, k key, e *pendingEntry) (*Resource, error) {
+	r := &Resource{Type: k.typ, ID: k.id, VersionID: e.versionID, LastUpdated: e.lastUpdated, Deleted: e.deleted}
+	if e.deleted {
+		return r, nil
+	}
+	out, _, err := s.denormalize(schema, e.row, fhirflat.SystemFields{ID: k.id, VersionID: e.versionID, LastUpdated: e.lastUpdated})
+	if err != nil {
+		return nil, err
+	}
+	r.JSON = out
+	return r, nil
+}
+
+// Read returns the current version of a resource: a *NotFoundError when it
+// never existed, a *GoneError when its latest version is a deletion.
+func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return nil, err
+	}
+	k := key{typ, id}
+	if e := s.pending.get(typ, id); e != nil {
+		if e.deleted {
+			return nil, &GoneError{Type: typ, ID: id, VersionID: e.versionID}
+		}
+		return s.fromPending(schema, k, e)
+	}
+	var row string
+	err = s.db.QueryRowContext(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?", id).Scan(&row)
+	if err == nil {
+		return s.rowResource(schema, row, false)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	// Merged between the two lookups?
+	if e := s.pending.get(typ, id); e != nil {
+		return s.Read(ctx, typ, id)
+	}
+	var version int64
+	var deleted bool
+	err = s.db.QueryRowContext(ctx, "SELECT version_id, deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+
+		" WHERE id = ? ORDER BY version_id DESC LIMIT 1", id).Scan(&version, &deleted)
+	if err == nil && deleted {
+		return nil, &GoneError{Type: typ, ID: id, VersionID: version}
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	return nil, &NotFoundError{Type: typ, ID: id}
+}
+
+// rowResource turns a to_json row of a resource or history table into a Resource.
+func (s *Store) rowResource(schema *fhirflat.Schema, row string, deleted bool) (*Resource, error) {
+	out, sys, err := s.denormalize(schema, []byte(row), fhirflat.SystemFields{})
+	if err != nil {
+		return nil, err
+	}
+	r := &Resource{Type: schema.ResourceType, ID: sys.ID, VersionID: sys.VersionID, LastUpdated: sys.LastUpdated, Deleted: deleted}
+	if !deleted {
+		r.JSON = out
+	}
+	return r, nil
+}
+
+// VRead returns one version of a resource. A deleted version comes back
+// with Deleted set.
+func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (*Resource, error) {
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return nil, err
+	}
+	k := key{typ, id}
+	if e := s.pending.get(typ, id); e != nil && e.versionID == version {
+		return s.fromPending(schema, k, e)
+	}
+	// an earlier version still pending
+	var rowp *string
+	var lastUpdated time.Time
+	var deleted bool
+	err = s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT row, last_updated, deleted FROM %s.pending WHERE type = ? AND id = ? AND version_id = ?", internalSchema),
+		typ, id, version).Scan(&rowp, &lastUpdated, &deleted)
+	if err == nil {
+		e := &pendingEntry{versionID: version, lastUpdated: lastUpdated, deleted: deleted}
+		if rowp != nil {
+			e.row = []byte(*rowp)
+		}
+		return s.fromPending(schema, k, e)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("vread %s/%s: %w", typ, id, err)
+	}
+	var row string
+	err = s.db.QueryRowContext(ctx, "SELECT to_json(t)::VARCHAR, false FROM main."+fhirflat.QuoteIdent(schema.Table)+
+		" t WHERE id = ? AND version_id = ? UNION ALL SELECT to_json(h)::VARCHAR, h.deleted FROM main."+
+		fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" h WHERE id = ? AND version_id = ? LIMIT 1",
+		id, version, id, version).Scan(&row, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &NotFoundError{Type: typ, ID: id, VersionID: version}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vread %s/%s: %w", typ, id, err)
+	}
+	return s.rowResource(schema, row, deleted)
+}
+
+// HistoryOptions select entries of a history.
+type HistoryOptions struct {
+	Since time.Time // only versions updated at or after Since
+	At    time.Time // only versions current at At (zero: no limit)
+	Count int       // at most Count entries (0: all)
+}
+
+// History lists the versions of one resource (id set), of a type (id
+// empty) or of every type (typ and id empty), newest first.
+func (s *Store) History(ctx context.Context, typ, id string, opts HistoryOptions) ([]*Resource, error) {
+	if err := s.Sync(ctx); err != nil {
+		return nil, err
+	}
+	types := []string{typ}
+	if typ == "" {
+		var err error
+		if types, err = s.TypesWithData(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var parts []string
+	var args []any
+	for _, t := range types {
+		schema, err := s.b.Schema(t)
+		if err != nil {
+			return nil, err
+		}
+		where := " WHERE true"
+		var a []any
+		if id != "" {
+			where += " AND id = ?"
+			a = append(a, id)
+		}
+		if !opts.Since.IsZero() {
+			where += " AND last_updated >= ?"
+			a = append(a, opts.Since)
+		}
+		if !opts.At.IsZero() {
+			where += " AND last_updated <= ?"
+			a = append(a, opts.At)
+		}
+		lit := "'" + t + "'"
+		parts = append(parts,
+			"SELECT "+lit+" AS type, last_updated, version_id, to_json(t)::VARCHAR AS row, false AS deleted FROM main."+fhirflat.QuoteIdent(schema.Table)+" t"+where,
+			"SELECT "+lit+", last_updated, version_id, to_json(h)::VARCHAR, h.deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(t))+" h"+where)
+		args = append(args, a...)
+		args = append(args, a...)
+	}
+	q := strings.Join(parts, " UNION ALL ") + " ORDER BY last_updated DESC, version_id DESC"
+	if opts.Count > 0 {
+		q += fmt.Sprintf(" LIMIT %d", opts.Count)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	var out []*Resource
+	for rows.Next() {
+		var t, row string
+		var lu time.Time
+		var v int64
+		var deleted bool
+		if err := rows.Scan(&t, &lu, &v, &row, &deleted); err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		schema, _ := s.b.Schema(t)
+		r, err := s.rowResource(schema, row, deleted)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// TypesWithData lists the resource types that have rows (current or history).
+func (s *Store) TypesWithData(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND estimated_size > 0")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	byTable := map[string]string{}
+	for _, t := range s.b.Model().ResourceTypes() {
+		byTable[fhirflat.TableName(t)] = t
+		byTable[fhirflat.HistoryTable(t)] = t
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		if t, ok := byTable[name]; ok && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, rows.Err()
+}

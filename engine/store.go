@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// internalSchema holds the store's own bookkeeping tables; SQL clients see
+// only the main schema.
+const internalSchema = "_fhirlake"
+
+// schemaVersion changes whenever the table layout does.
+const schemaVersion = "1"
+
+// Store is one data store: a DuckDB database with a table per resource type
+// (current versions), a history table per type, and the pending writes
+// that the merger moves into them (see merge.go).
+type Store struct {
+	ID   string
+	path string
+	b    *fhirflat.Builder
+	log  *slog.Logger
+
+	connector *duckdb.Connector
+	db        *sql.DB // reads: a pool of connections
+
+	writeConn *sql.Conn // the writer's connection (write.go)
+	mergeConn *sql.Conn // the merger's connection (merge.go)
+
+	pending pendingIndex
+	writes  chan *writeRequest
+	kick    chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// StoreOptions tune a store.
+type StoreOptions struct {
+	// MergeInterval is how long writes may stay pending before the merger
+	// moves them into the typed tables on its own. Default 1s.
+	MergeInterval time.Duration
+	// MergeRows starts a merge when this many writes are pending. Default 20,000.
+	MergeRows int
+	// ReadConns is the size of the read pool. Default 4.
+	ReadConns int
+	// MemoryLimit caps DuckDB's memory (e.g. "2GB"); empty keeps DuckDB's default.
+	MemoryLimit string
+	Logger      *slog.Logger
+}
+
+func (o StoreOptions) withDefaults() StoreOptions {
+	if o.MergeInterval <= 0 {
+		o.MergeInterval = time.Second
+	}
+	if o.MergeRows <= 0 {
+		o.MergeRows = 20000
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 4
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// OpenStore opens (creating if needed) the database of a data store and
+// starts its writer and merger.
+func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts StoreOptions) (*Store, error) {
+	opts = opts.withDefaults()
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		for _, q := range []string{
+			"SET TimeZone = 'UTC'",
+		} {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", id, err)
+	}
+	s := &Store{
+		ID: id, path: path, b: b, log: opts.Logger.With("datastore", id),
+		connector: connector,
+		writes:    make(chan *writeRequest, 1024),
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		closed:    make(chan struct{}),
+	}
+	s.db = sql.OpenDB(connector)
+	s.db.SetMaxOpenConns(opts.ReadConns + 2)
+	s.db.SetMaxIdleConns(opts.ReadConns + 2)
+	s.db.SetConnMaxIdleTime(0)
+	fail := func(err error) (*Store, error) {
+		s.db.Close()
+		connector.Close()
+		return nil, fmt.Errorf("open store %s: %w", id, err)
+	}
+	// Checkpoints run on the merger's schedule, not in the middle of a commit.
+	settings := []string{"SET checkpoint_threshold = '1GB'"}
+	if opts.MemoryLimit != "" {
+		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", opts.MemoryLimit))
+	}
+	for _, q := range settings {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return fail(err)
+		}
+	}
+	if err := s.createSchema(ctx); err != nil {
+		return fail(err)
+	}
+	if s.writeConn, err = s.db.Conn(ctx); err != nil {
+		return fail(err)
+	}
+	if s.mergeConn, err = s.db.Conn(ctx); err != nil {
+		s.writeConn.Close()
+		return fail(err)
+	}
+	if err := s.loadPending(ctx); err != nil {
+		s.writeConn.Close()
+		s.mergeConn.Close()
+		return fail(err)
+	}
+	for _, f := range []string{path, path + ".wal"} {
+		if _, err := os.Stat(f); err == nil {
+			_ = os.Chmod(f, 0o600)
+		}
+	}
+	s.wg.Add(2)
+	go s.writer()
+	go s.merger(opts)
+	return s, nil
+}
+
+// createSchema creates every table the store needs, in one transaction.
+func (s *Store) createSchema(ctx context.Context) error {
+	var version string
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(
+		"SELECT value FROM %s.settings WHERE key = 'schema_version'", internalSchema)).Scan(&version)
+	if err == nil {
+		if version != schemaVersion {
+			return fmt.Errorf("database layout version %s, this fhirlake uses %s", version, schemaVersion)
+		}
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmts := []string{
+		"CREATE SCHEMA IF NOT EXISTS " + internalSchema,
+		fmt.Sprintf("CREATE TABLE %s.settings (key VARCHAR PRIMARY KEY, value VARCHAR)", internalSchema),
+		fmt.Sprintf(`CREATE TABLE %s.pending (
+  seq BIGINT PRIMARY KEY,
+  type VARCHAR NOT NULL,
+  id VARCHAR NOT NULL,
+  version_id BIGINT NOT NULL,
+  last_updated TIMESTAMPTZ NOT NULL,
+  deleted BOOLEAN NOT NULL,
+  row VARCHAR)`, internalSchema),
+	}
+	for _, rt := range s.b.Model().ResourceTypes() {
+		schema, err := s.b.Schema(rt)
+		if err != nil {
+			return err
+		}
+		stmts = append(stmts, schema.CreateTable("main", false), schema.CreateTable("main", true))
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create tables: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s.settings VALUES ('schema_version', ?)", internalSchema), schemaVersion); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DB is the store's database for readers (SQL, search). Call Sync first to
+// see every acknowledged write in the typed tables.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Builder is the schema builder the store's tables follow.
+func (s *Store) Builder() *fhirflat.Builder { return s.b }
+
+// Close stops the writer and merger, merges what is pending and closes the
+// database. Writes after Close fail with ErrClosed.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		s.wg.Wait()
+		close(s.closed)
+		s.writeConn.Close()
+		s.mergeConn.Close()
+		if _, e := s.db.Exec("CHECKPOINT"); e != nil {
+			s.log.Warn("checkpoint on close", "err", e)
+		}
+		err = s.db.Close()
+		if e := s.connector.Close(); err == nil {
+			err = e
+		}
+	})
+	return err
+}
