@@ -225,3 +225,21 @@ func (c Credentials) validate() error {
 	}
 	return nil
 }
+
+// Load returns the root key pair for a client of a server using dataDir:
+// from the environment as LoadOrCreate reads it, else from
+// <dataDir>/credentials. It never creates credentials.
+func Load(dataDir string) (Credentials, error) {
+	id, idSet := os.LookupEnv(EnvAccessKeyID)
+	secret, secretSet := os.LookupEnv(EnvSecretAccessKey)
+	if idSet && secretSet {
+		c := Credentials{id, secret}
+		return c, c.validate()
+	}
+	c, err := readCredentials(filepath.Join(dataDir, CredentialsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, fmt.Errorf("no credentials: set %s and %s, or point --data-dir at the server's data directory (%s has none)",
+			EnvAccessKeyID, EnvSecretAccessKey, filepath.Join(dataDir, CredentialsFile))
+	}
+	return c, err
+}

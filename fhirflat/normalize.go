@@ -97,11 +97,12 @@ func (b *Builder) NewNormalizer(level Level) *Normalizer {
 
 // Normalize parses, checks and lays out one resource. The returned Row's
 // JSON is valid until the next call. Errors are *Error.
-func (n *Normalizer) Normalize(src []byte) (*Row, error) { return n.NormalizeAs(src, "") }
+func (n *Normalizer) Normalize(src []byte) (*Row, error) { return n.NormalizeAs(src, "", "") }
 
 // NormalizeAs is Normalize for a resource that must be of one type (the
-// type in the URL of a FHIR interaction); "" accepts any type.
-func (n *Normalizer) NormalizeAs(src []byte, resourceType string) (*Row, error) {
+// type in the URL of a FHIR interaction; "" accepts any type). A non-empty
+// id replaces the resource's own (a create gets the id the server gives).
+func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, error) {
 	if err := parseDoc(src, &n.doc); err != nil {
 		return nil, singleIssue("structure", "", err.Error())
 	}
@@ -126,7 +127,11 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType string) (*Row, error) 
 	row := &Row{Schema: schema, Type: rt}
 	n.out = n.out[:0]
 	n.out = append(n.out, '{')
-	if idNode := d.get(root, "id"); idNode >= 0 {
+	if id != "" {
+		row.ID = id
+		n.out = append(n.out, `"id":`...)
+		n.out = strconv.AppendQuote(n.out, id)
+	} else if idNode := d.get(root, "id"); idNode >= 0 {
 		if d.nodes[idNode].kind != kString || !checkID(d.nodes[idNode].str) {
 			n.issue("value", rt+".id", "id must be 1-64 characters of A-Z a-z 0-9 - .")
 		} else {

@@ -1,0 +1,120 @@
+// Package control is the HealthLake control plane: the AWS JSON 1.0 API
+// (X-Amz-Target: HealthLake.<Operation>) for data stores and jobs, with
+// the request and response shapes of HealthLake's API model, so the AWS
+// CLI and SDKs work against fhirlake.
+package control
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/fhirlake/fhirlake/engine"
+)
+
+// Config configures the control API.
+type Config struct {
+	Engine    *engine.Engine
+	Region    string // e.g. us-east-1
+	AccountID string // 12 digits, for ARNs
+	// BaseURL returns the scheme and host FHIR clients reach this server at
+	// (https://host:port), for data store endpoints.
+	BaseURL func(r *http.Request) string
+	Jobs    Jobs // import and export jobs; nil: not available
+	Logger  *slog.Logger
+}
+
+// Jobs runs import and export jobs (package ingest and the export code).
+// Each method gets the request's members and returns the response object.
+type Jobs interface {
+	Handle(op string, r *http.Request, body []byte) (any, error)
+}
+
+// Handler serves the control API.
+type Handler struct {
+	cfg Config
+	ops map[string]func(*http.Request, members) (any, error)
+}
+
+// NewHandler returns the control API handler.
+func NewHandler(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Handler{cfg: cfg}
+	h.ops = map[string]func(*http.Request, members) (any, error){
+		"CreateFHIRDatastore":   h.createDatastore,
+		"DescribeFHIRDatastore": h.describeDatastore,
+		"ListFHIRDatastores":    h.listDatastores,
+		"DeleteFHIRDatastore":   h.deleteDatastore,
+		"TagResource":           h.tagResource,
+		"UntagResource":         h.untagResource,
+		"ListTagsForResource":   h.listTags,
+	}
+	return h
+}
+
+// jobOps are served by Config.Jobs.
+var jobOps = map[string]bool{
+	"StartFHIRImportJob": true, "DescribeFHIRImportJob": true, "ListFHIRImportJobs": true,
+	"StartFHIRExportJob": true, "DescribeFHIRExportJob": true, "ListFHIRExportJobs": true,
+}
+
+const targetPrefix = "HealthLake."
+
+// IsControlRequest reports whether a request is for the control API.
+func IsControlRequest(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		WriteError(w, validation("The control API takes POST requests with an X-Amz-Target header"))
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, targetPrefix)
+	if !ok {
+		WriteError(w, validation("Missing or unknown X-Amz-Target %q: expected HealthLake.<Operation>", target))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	if err != nil {
+		WriteError(w, validation("Could not read the request body: %v", err))
+		return
+	}
+	if len(body) > 1<<20 {
+		WriteError(w, validation("The request body is larger than 1 MiB"))
+		return
+	}
+	var resp any
+	if jobOps[op] {
+		if h.cfg.Jobs == nil {
+			WriteError(w, validation("%s is not supported by this server yet", op))
+			return
+		}
+		resp, err = h.cfg.Jobs.Handle(op, r, body)
+	} else if fn := h.ops[op]; fn != nil {
+		req, verr := parseRequest(body)
+		if verr != nil {
+			WriteError(w, verr)
+			return
+		}
+		resp, err = fn(r, req)
+	} else {
+		WriteError(w, validation("Unknown operation %q", target))
+		return
+	}
+	if err != nil {
+		e := translate(err)
+		if e.Status >= 500 {
+			h.cfg.Logger.Error("control API", "op", op, "err", err)
+		}
+		WriteError(w, e)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(w).Encode(resp)
+}
