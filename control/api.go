@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/fhirlake/fhirlake/auth"
 	"github.com/fhirlake/fhirlake/engine"
 )
 
@@ -23,7 +24,10 @@ type Config struct {
 	// (https://host:port), for data store endpoints.
 	BaseURL func(r *http.Request) string
 	Jobs    Jobs // import and export jobs; nil: not available
-	Logger  *slog.Logger
+	// RequestsPerSecond limits each access key's control requests (burst
+	// Burst); 0 means no limit. Over the limit: ThrottlingException.
+	RequestsPerSecond, Burst int
+	Logger                   *slog.Logger
 }
 
 // Jobs runs import and export jobs (package ingest and the export code).
@@ -34,8 +38,9 @@ type Jobs interface {
 
 // Handler serves the control API.
 type Handler struct {
-	cfg Config
-	ops map[string]func(*http.Request, members) (any, error)
+	cfg     Config
+	ops     map[string]func(*http.Request, members) (any, error)
+	limiter *limiter
 }
 
 // NewHandler returns the control API handler.
@@ -43,7 +48,7 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg}
+	h := &Handler{cfg: cfg, limiter: newLimiter(cfg.RequestsPerSecond, cfg.Burst)}
 	h.ops = map[string]func(*http.Request, members) (any, error){
 		"CreateFHIRDatastore":   h.createDatastore,
 		"DescribeFHIRDatastore": h.describeDatastore,
@@ -78,6 +83,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, ok := strings.CutPrefix(target, targetPrefix)
 	if !ok {
 		WriteError(w, validation("Missing or unknown X-Amz-Target %q: expected HealthLake.<Operation>", target))
+		return
+	}
+	key, _ := auth.AccessKeyID(r.Context())
+	if !h.limiter.allow(key) {
+		WriteError(w, throttled("Rate exceeded: more than %d control requests per second", h.cfg.RequestsPerSecond))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))

@@ -80,6 +80,12 @@ func (h *Handler) createDatastore(r *http.Request, req members) (any, error) {
 		}
 		c.SseConfiguration = req.m["SseConfiguration"]
 	}
+	if err := req.err(); err != nil {
+		return nil, err
+	}
+	if cmk := customerKey(c.SseConfiguration); cmk != "" {
+		return nil, accessDenied("fhirlake cannot use the customer managed KMS key %q: it has no access to AWS KMS; use CmkType AWS_OWNED_KMS_KEY", cmk)
+	}
 	if pre, ok := req.object("PreloadDataConfig"); ok {
 		pre.required("PreloadDataType")
 		pre.str("PreloadDataType", strRule{enum: []string{"SYNTHEA"}})
@@ -102,6 +108,21 @@ func (h *Handler) createDatastore(r *http.Request, req members) (any, error) {
 	}
 	s := h.summary(r, d)
 	return s, nil
+}
+
+// customerKey returns the key of an SseConfiguration that asks for a
+// customer managed KMS key.
+func customerKey(sse json.RawMessage) string {
+	var c struct {
+		KmsEncryptionConfig struct{ CmkType, KmsKeyId string }
+	}
+	if len(sse) == 0 || json.Unmarshal(sse, &c) != nil || c.KmsEncryptionConfig.CmkType != "CUSTOMER_MANAGED_KMS_KEY" {
+		return ""
+	}
+	if c.KmsEncryptionConfig.KmsKeyId == "" {
+		return "(no KmsKeyId)"
+	}
+	return c.KmsEncryptionConfig.KmsKeyId
 }
 
 func tagList(req members, name string) []engine.Tag {

@@ -32,6 +32,8 @@ type Config struct {
 	AccountID        string // 12 digits for ARNs, default 000000000000
 	DefaultDatastore bool   // create a preloaded data store when there is none
 	PreloadPatients  int    // patients in SYNTHEA preloads, default 25
+	// ControlRate limits control requests per second per access key (0: 100).
+	ControlRate int
 	Store            engine.StoreOptions
 	Logger           *slog.Logger
 }
@@ -67,6 +69,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.ControlRate <= 0 {
+		cfg.ControlRate = 100
 	}
 	s := &Server{Config: cfg, serveErr: make(chan error, 1)}
 	var err error
@@ -116,7 +121,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		return s.HTTPURL
 	}
-	s.control = control.NewHandler(control.Config{Engine: s.Engine, Region: cfg.Region, AccountID: cfg.AccountID, BaseURL: baseURL, Logger: cfg.Logger})
+	s.control = control.NewHandler(control.Config{Engine: s.Engine, Region: cfg.Region, AccountID: cfg.AccountID, BaseURL: baseURL,
+		RequestsPerSecond: cfg.ControlRate, Burst: 2 * cfg.ControlRate, Logger: cfg.Logger})
 	fhir := fhirapi.NewHandler(fhirapi.Config{Engine: s.Engine, BaseURL: baseURL, Logger: cfg.Logger})
 	verifier := &auth.Verifier{Keys: s.Credentials, Region: cfg.Region, Service: "healthlake"}
 	mux := http.NewServeMux()

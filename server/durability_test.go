@@ -1,0 +1,209 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestRestartKeepsDatastoresAndData(t *testing.T) {
+	dir := t.TempDir()
+	ts := startServer(t, Config{DataDir: dir, DefaultDatastore: true})
+	def := ts.DefaultDatastoreID
+	ctx := context.Background()
+	patient := `{"resourceType":"Patient","id":"keep-me","name":[{"family":"Durable"}]}`
+	resp, body := ts.do("PUT", ts.Endpoint(def)+"Patient/keep-me", []byte(patient), http.Header{"Content-Type": {"application/fhir+json"}})
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	gone, err := ts.Engine.CreateDatastore(ctx, createReq("to-delete"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.waitStatus(gone.ID, "ACTIVE")
+	if _, err := ts.Engine.DeleteDatastore(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts.waitStatus(gone.ID, "DELETED")
+	before, _ := ts.Engine.Datastores(ctx)
+	if err := ts.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ts2 := startServer(t, Config{DataDir: dir, DefaultDatastore: true})
+	if ts2.DefaultDatastoreID != def {
+		t.Fatalf("default data store %s after restart, was %s", ts2.DefaultDatastoreID, def)
+	}
+	if ts2.CredentialsCreated || ts2.Credentials != ts.Credentials {
+		t.Fatal("credentials changed on restart")
+	}
+	after, _ := ts2.Engine.Datastores(ctx)
+	if len(after) != len(before) {
+		t.Fatalf("%d data stores after restart, %d before", len(after), len(before))
+	}
+	for i := range before {
+		if before[i].ID != after[i].ID || before[i].Status != after[i].Status || before[i].Name != after[i].Name {
+			t.Errorf("data store %d: %+v before, %+v after", i, before[i], after[i])
+		}
+	}
+	resp, body = ts2.do("GET", ts2.Endpoint(def)+"Patient/keep-me", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Durable") {
+		t.Fatalf("read after restart: %d %s", resp.StatusCode, body)
+	}
+	for _, f := range []string{"credentials", "catalog.duckdb", filepath.Join("stores", def+".duckdb")} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v %v, want 0600", f, st.Mode().Perm(), err)
+		}
+	}
+	for _, d := range []string{".", "stores", "tls"} {
+		st, err := os.Stat(filepath.Join(dir, d))
+		if err != nil || st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: mode %v %v, want 0700", d, st.Mode().Perm(), err)
+		}
+	}
+}
+
+// TestMain lets the test binary run as a server process for the crash test.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("FHIRLAKE_TEST_SERVE"); dir != "" {
+		serveForTest(dir)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// serveForTest runs a server and prints its URL, key and default data store.
+func serveForTest(dir string) {
+	s, err := Start(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Insecure: true,
+		DefaultDatastore: true, PreloadPatients: 1, Logger: quietLogger()})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Println("READY", s.HTTPURL, s.DefaultDatastoreID)
+	select {} // until killed
+}
+
+func startChild(t *testing.T, dir string) (*exec.Cmd, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "FHIRLAKE_TEST_SERVE="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "READY ") {
+		cmd.Process.Kill()
+		t.Fatalf("child server: %q %v", line, err)
+	}
+	f := strings.Fields(line)
+	return cmd, f[1], f[2]
+}
+
+func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test in -short mode")
+	}
+	dir := t.TempDir()
+	child, url, ds := startChild(t, dir)
+	ts := &testServer{t: t, http: &http.Client{Timeout: 30 * time.Second}}
+	creds, err := loadCreds(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Server = &Server{Credentials: creds, Config: Config{Region: "us-east-1"}}
+	base := url + "/datastore/" + ds + "/r4/"
+
+	var mu sync.Mutex
+	acked := map[string]string{} // id → family acknowledged
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := 0; c < 8; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("crash-%d-%d", c, i)
+				family := fmt.Sprintf("F%d", i)
+				body := []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":%q}]}`, id, family))
+				req, _ := http.NewRequest("PUT", base+"Patient/"+id, strings.NewReader(string(body)))
+				req.Header.Set("Content-Type", "application/fhir+json")
+				ts.sign(req, body)
+				resp, err := ts.http.Do(req)
+				if err != nil {
+					return // the server is gone
+				}
+				resp.Body.Close()
+				if resp.StatusCode == 201 {
+					mu.Lock()
+					acked[id] = family
+					mu.Unlock()
+				}
+			}
+		}(c)
+	}
+	time.Sleep(3 * time.Second)
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	n := len(acked)
+	mu.Unlock()
+	if n < 50 {
+		t.Fatalf("only %d writes acknowledged before the kill", n)
+	}
+	child, url, ds2 := startChild(t, dir)
+	defer func() { child.Process.Kill(); child.Wait() }()
+	if ds2 != ds {
+		t.Fatalf("default data store %s after the crash, was %s", ds2, ds)
+	}
+	base = url + "/datastore/" + ds + "/r4/"
+	missing := 0
+	for id, family := range acked {
+		req, _ := http.NewRequest("GET", base+"Patient/"+id, nil)
+		ts.sign(req, nil)
+		resp, err := ts.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Name []struct{ Family string }
+		}
+		json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(p.Name) == 0 || p.Name[0].Family != family {
+			missing++
+			if missing < 5 {
+				t.Errorf("acknowledged %s (%s) after the crash: %d %+v", id, family, resp.StatusCode, p)
+			}
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d acknowledged writes lost", missing, n)
+	}
+	t.Logf("%d acknowledged writes all present after SIGKILL", n)
+}
