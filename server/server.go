@@ -34,8 +34,8 @@ type Config struct {
 	PreloadPatients  int    // patients in SYNTHEA preloads, default 25
 	// ControlRate limits control requests per second per access key (0: 100).
 	ControlRate int
-	Store            engine.StoreOptions
-	Logger           *slog.Logger
+	Store       engine.StoreOptions
+	Logger      *slog.Logger
 }
 
 // Server is a running fhirlake.

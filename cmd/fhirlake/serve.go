@@ -67,6 +67,7 @@ AWS Signature Version 4 (service healthlake).`,
 	f.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit account id in ARNs")
 	f.IntVar(&cfg.PreloadPatients, "preload-patients", 25, "synthetic patients in preloaded data stores")
 	f.BoolVar(&noDefault, "no-default-datastore", false, "do not create the preloaded default data store")
+	f.IntVar(&cfg.ControlRate, "control-rate", 100, "control API requests per second per access key before ThrottlingException")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }
