@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# End-to-end checks of a running fhirlake with the clients its users use:
+# the Debian AWS CLI (v2, /usr/bin/aws), curl --aws-sigv4, and Medplum's
+# independent FHIR validator on generated data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/fhirlake" ./cmd/fhirlake
+fhirlake="$work/fhirlake"
+
+echo "--- synthetic data passes Medplum's validator"
+"$fhirlake" synth --patients 5 --seed 7 --out "$work/synth" 2>/dev/null
+(cd synth/validate && node validate.mjs "$work/synth")
+
+echo "--- start the server"
+"$fhirlake" serve --data-dir "$work/data" --http-addr 127.0.0.1:0 --preload-patients 3 >"$work/serve.out" 2>"$work/serve.err" &
+server_pid=$!
+for _ in $(seq 1 600); do
+  grep -q "fhirlake is serving" "$work/serve.out" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.err"; exit 1; }
+  sleep 0.5
+done
+cat "$work/serve.out"
+url=$(grep -o 'https://127.0.0.1:[0-9]*' "$work/serve.out" | head -1)
+datastore=$(grep -o 'default data store [0-9a-f]*' "$work/serve.out" | awk '{print $4}')
+key=$(awk '/access key id/ {print $4}' "$work/serve.out")
+secret=$(awk '/secret key/ {print $3}' "$work/serve.out")
+cert="$work/data/tls/cert.pem"
+export AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_DEFAULT_REGION=us-east-1
+aws() { /usr/bin/aws "$@" --endpoint-url "$url" --no-verify-ssl 2>/dev/null; }
+
+echo "--- AWS CLI: data store lifecycle"
+aws healthlake list-fhir-datastores >"$work/list.json"
+grep -q "$datastore" "$work/list.json"
+aws healthlake create-fhir-datastore --datastore-type-version R4 --datastore-name e2e \
+  --tags Key=purpose,Value=e2e >"$work/create.json"
+new=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['DatastoreId'])" "$work/create.json")
+for _ in $(seq 1 240); do
+  status=$(aws healthlake describe-fhir-datastore --datastore-id "$new" --query DatastoreProperties.DatastoreStatus --output text)
+  [ "$status" = ACTIVE ] && break
+  sleep 0.5
+done
+[ "$status" = ACTIVE ] || { echo "data store $new is $status"; exit 1; }
+aws healthlake list-tags-for-resource --resource-arn "arn:aws:healthlake:us-east-1:000000000000:datastore/fhir/$new" | grep -q e2e
+aws healthlake delete-fhir-datastore --datastore-id "$new" >/dev/null
+for _ in $(seq 1 240); do
+  status=$(aws healthlake describe-fhir-datastore --datastore-id "$new" --query DatastoreProperties.DatastoreStatus --output text)
+  [ "$status" = DELETED ] && break
+  sleep 0.5
+done
+[ "$status" = DELETED ] || { echo "data store $new is $status after delete"; exit 1; }
+if aws healthlake describe-fhir-datastore --datastore-id 0123456789abcdef0123456789abcdef >/dev/null 2>&1; then
+  echo "describe of a missing data store succeeded"; exit 1
+fi
+echo "AWS CLI lifecycle ok"
+
+echo "--- fhirlake datastore CLI"
+"$fhirlake" datastore list --endpoint "$url" --data-dir "$work/data" | grep -q "$datastore"
+
+echo "--- curl --aws-sigv4: read a preloaded Patient"
+sig=(--silent --show-error --aws-sigv4 "aws:amz:us-east-1:healthlake" --user "$key:$secret" --cacert "$cert")
+pid=$(curl "${sig[@]}" "$url/datastore/$datastore/r4/Patient/_history?_count=1" |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['entry'][0]['resource']['id'])")
+curl "${sig[@]}" --fail "$url/datastore/$datastore/r4/Patient/$pid" | grep -q "\"id\":\"$pid\""
+code=$(curl --silent --cacert "$cert" -o /dev/null -w '%{http_code}' "$url/datastore/$datastore/r4/Patient/$pid")
+[ "$code" = 403 ] || { echo "unsigned read answered $code"; exit 1; }
+echo "curl ok"
+
+if [ -x scripts/clients/run.sh ]; then
+  echo "--- npm clients"
+  scripts/clients/run.sh "$url" "$datastore" "$key" "$secret" "$cert"
+fi
+echo "end-to-end checks passed"
