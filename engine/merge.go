@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -135,6 +137,7 @@ func (s *Store) merge(ctx context.Context) error {
 		return fmt.Errorf("merge: %w", err)
 	}
 	committed := false
+	s.grown = s.grown[:0]
 	defer func() {
 		if !committed {
 			_, _ = conn.ExecContext(ctx, "ROLLBACK")
@@ -165,6 +168,7 @@ FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
 		return fmt.Errorf("merge commit: %w", err)
 	}
 	committed = true
+	s.publishLayouts()
 	s.pending.mu.Lock()
 	n := 0
 	for k, e := range s.pending.latest {
@@ -189,18 +193,25 @@ func (s *Store) mergeType(ctx context.Context, typ string) error {
 	if err != nil {
 		return err
 	}
+	s.pending.mu.RLock()
+	need := s.pending.fields[typ]
+	s.pending.mu.RUnlock()
+	layout, err := s.growLayout(ctx, schema, need)
+	if err != nil {
+		return err
+	}
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))
 	lit := "'" + typ + "'" // resource type names are [A-Za-z]
 	stmts := []string{
 		// current rows being replaced or deleted become history
-		fmt.Sprintf("INSERT INTO %s SELECT t.*, false FROM %s t WHERE t.id IN (SELECT id FROM merging WHERE type = %s)", history, table, lit),
+		fmt.Sprintf("INSERT INTO %s BY NAME SELECT t.*, false AS deleted FROM %s t WHERE t.id IN (SELECT id FROM merging WHERE type = %s)", history, table, lit),
 		fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM merging WHERE type = %s)", table, lit),
 		// earlier versions written in this batch, and deletions, are history
-		fmt.Sprintf("INSERT INTO %s %s", history,
-			schema.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND (p.rank > 1 OR p.deleted)", lit), "p.deleted")),
+		fmt.Sprintf("INSERT INTO %s BY NAME %s", history,
+			layout.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND (p.rank > 1 OR p.deleted)", lit), "p.deleted AS deleted")),
 		// the latest version is the current row
-		fmt.Sprintf("INSERT INTO %s %s", table, schema.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND p.rank = 1 AND NOT p.deleted", lit))),
+		fmt.Sprintf("INSERT INTO %s BY NAME %s", table, layout.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND p.rank = 1 AND NOT p.deleted", lit))),
 	}
 	for _, q := range stmts {
 		if _, err := s.mergeConn.ExecContext(ctx, q); err != nil {
@@ -208,4 +219,48 @@ func (s *Store) mergeType(ctx context.Context, typ string) error {
 		}
 	}
 	return nil
+}
+
+// growLayout adds the columns a type's tables lack for the fields in need,
+// on the merger's connection (inside its transaction), and records the new
+// layout. The new layout is published when the transaction commits.
+func (s *Store) growLayout(ctx context.Context, schema *fhirflat.Schema, need fhirflat.Bits) (*fhirflat.Layout, error) {
+	cur, err := s.Layout(schema.ResourceType)
+	if err != nil {
+		return nil, err
+	}
+	if need == nil || cur.Covers(need) {
+		return cur, nil
+	}
+	data, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	grown, err := fhirflat.ParseLayout(schema, data) // a copy to grow
+	if err != nil {
+		return nil, err
+	}
+	stmts := grown.Grow(need, "main."+fhirflat.QuoteIdent(schema.Table), "main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType)))
+	if data, err = json.Marshal(grown); err != nil {
+		return nil, err
+	}
+	stmts = append(stmts, fmt.Sprintf("INSERT OR REPLACE INTO %s.layouts VALUES ('%s', '%s')", internalSchema, schema.ResourceType, strings.ReplaceAll(string(data), "'", "''")))
+	for _, q := range stmts {
+		if _, err := s.mergeConn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("grow %s: %w", schema.Table, err)
+		}
+	}
+	s.grown = append(s.grown, grown)
+	return grown, nil
+}
+
+// publishLayouts makes the layouts grown by a committed transaction the
+// store's current ones.
+func (s *Store) publishLayouts() {
+	s.layoutMu.Lock()
+	for _, l := range s.grown {
+		s.layouts[l.Schema.ResourceType] = l
+	}
+	s.layoutMu.Unlock()
+	s.grown = s.grown[:0]
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
 // pendingIndex is the in-memory view of the pending table: the latest
@@ -17,6 +19,9 @@ type pendingIndex struct {
 	merged  int64 // highest seq moved into the typed tables
 	count   int   // rows in the pending table
 	cond    *sync.Cond
+	// fields is, per type, every field the pending rows have: the columns
+	// the merge must make sure the tables have.
+	fields map[string]fhirflat.Bits
 }
 
 type key struct{ typ, id string }
@@ -27,10 +32,12 @@ type pendingEntry struct {
 	lastUpdated time.Time
 	deleted     bool
 	row         []byte // row JSON (nil when deleted)
+	fields      fhirflat.Bits
 }
 
 func (p *pendingIndex) init() {
 	p.latest = map[key]*pendingEntry{}
+	p.fields = map[string]fhirflat.Bits{}
 	p.cond = sync.NewCond(&p.mu)
 }
 
@@ -40,11 +47,26 @@ func (p *pendingIndex) get(typ, id string) *pendingEntry {
 	return p.latest[key{typ, id}]
 }
 
+// addFields records the fields of a pending row of a type; called with mu held.
+func (p *pendingIndex) addFields(typ string, f fhirflat.Bits) {
+	if f == nil {
+		return
+	}
+	u := p.fields[typ]
+	if len(u) < len(f) {
+		grown := make(fhirflat.Bits, len(f))
+		copy(grown, u)
+		u = grown
+		p.fields[typ] = u
+	}
+	u.Or(f)
+}
+
 // loadPending rebuilds the index from the pending table after a restart.
 func (s *Store) loadPending(ctx context.Context) error {
 	s.pending.init()
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(
-		"SELECT seq, type, id, version_id, last_updated, deleted, row FROM %s.pending ORDER BY seq", internalSchema))
+		"SELECT seq, type, id, version_id, last_updated, deleted, row, fields FROM %s.pending ORDER BY seq", internalSchema))
 	if err != nil {
 		return fmt.Errorf("load pending: %w", err)
 	}
@@ -53,11 +75,19 @@ func (s *Store) loadPending(ctx context.Context) error {
 		var e pendingEntry
 		var k key
 		var row *string
-		if err := rows.Scan(&e.seq, &k.typ, &k.id, &e.versionID, &e.lastUpdated, &e.deleted, &row); err != nil {
+		var fields []byte
+		if err := rows.Scan(&e.seq, &k.typ, &k.id, &e.versionID, &e.lastUpdated, &e.deleted, &row, &fields); err != nil {
 			return fmt.Errorf("load pending: %w", err)
 		}
 		if row != nil {
 			e.row = []byte(*row)
+		}
+		if fields != nil {
+			b, err := fhirflat.BitsFromBytes(fields)
+			if err != nil {
+				return fmt.Errorf("load pending %s/%s: %w", k.typ, k.id, err)
+			}
+			s.pending.addFields(k.typ, b)
 		}
 		s.pending.latest[k] = &e
 		s.pending.lastSeq = e.seq

@@ -20,7 +20,7 @@ import (
 const internalSchema = "_fhirlake"
 
 // schemaVersion changes whenever the table layout does.
-const schemaVersion = "1"
+const schemaVersion = "2"
 
 // Store is one data store: a DuckDB database with a table per resource type
 // (current versions), a history table per type, and the pending writes
@@ -38,10 +38,15 @@ type Store struct {
 	mergeConn *sql.Conn // the merger's connection (merge.go)
 
 	pending pendingIndex
-	writes  chan *writeRequest
-	kick    chan struct{}
-	stop    chan struct{}
-	wg      sync.WaitGroup
+
+	layoutMu sync.RWMutex
+	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
+	grown    []*fhirflat.Layout          // grown in the merge transaction, published on commit
+
+	writes chan *writeRequest
+	kick   chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -131,6 +136,11 @@ func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts S
 		s.writeConn.Close()
 		return fail(err)
 	}
+	if err := s.loadLayouts(ctx); err != nil {
+		s.writeConn.Close()
+		s.mergeConn.Close()
+		return fail(err)
+	}
 	if err := s.loadPending(ctx); err != nil {
 		s.writeConn.Close()
 		s.mergeConn.Close()
@@ -173,7 +183,9 @@ func (s *Store) createSchema(ctx context.Context) error {
   version_id BIGINT NOT NULL,
   last_updated TIMESTAMPTZ NOT NULL,
   deleted BOOLEAN NOT NULL,
-  row VARCHAR)`, internalSchema),
+  row VARCHAR,
+  fields BLOB)`, internalSchema),
+		fmt.Sprintf("CREATE TABLE %s.layouts (type VARCHAR PRIMARY KEY, layout VARCHAR NOT NULL)", internalSchema),
 	}
 	for _, rt := range s.b.Model().ResourceTypes() {
 		schema, err := s.b.Schema(rt)
@@ -191,6 +203,45 @@ func (s *Store) createSchema(ctx context.Context) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// loadLayouts reads the columns each type's tables have.
+func (s *Store) loadLayouts(ctx context.Context) error {
+	s.layouts = map[string]*fhirflat.Layout{}
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf("SELECT type, layout FROM %s.layouts", internalSchema))
+	if err != nil {
+		return fmt.Errorf("load layouts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var typ, data string
+		if err := rows.Scan(&typ, &data); err != nil {
+			return fmt.Errorf("load layouts: %w", err)
+		}
+		schema, err := s.b.Schema(typ)
+		if err != nil {
+			return err
+		}
+		if s.layouts[typ], err = fhirflat.ParseLayout(schema, []byte(data)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Layout returns the columns a type's tables have now.
+func (s *Store) Layout(typ string) (*fhirflat.Layout, error) {
+	s.layoutMu.RLock()
+	l := s.layouts[typ]
+	s.layoutMu.RUnlock()
+	if l != nil {
+		return l, nil
+	}
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return nil, err
+	}
+	return fhirflat.NewLayout(schema), nil
 }
 
 // DB is the store's database for readers (SQL, search). Call Sync first to

@@ -184,6 +184,7 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 					break
 				}
 				e.row = append([]byte(nil), op.Row.JSON...)
+				e.fields = op.Row.Present
 			}
 			local[k] = state{versionID: e.versionID, deleted: e.deleted}
 			rows = append(rows, staged{k, e})
@@ -220,6 +221,7 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 	s.pending.mu.Lock()
 	for _, st := range all {
 		s.pending.latest[st.k] = st.entry
+		s.pending.addFields(st.k.typ, st.entry.fields)
 	}
 	s.pending.lastSeq = all[len(all)-1].entry.seq
 	s.pending.count += len(all)
@@ -237,11 +239,12 @@ func (s *Store) appendPending(ctx context.Context, rows []staged) error {
 			return err
 		}
 		for _, st := range rows {
-			var row any
+			var row, fields any
 			if st.entry.row != nil {
 				row = string(st.entry.row)
+				fields = st.entry.fields.Bytes()
 			}
-			if err := app.AppendRow(st.entry.seq, st.k.typ, st.k.id, st.entry.versionID, st.entry.lastUpdated, st.entry.deleted, row); err != nil {
+			if err := app.AppendRow(st.entry.seq, st.k.typ, st.k.id, st.entry.versionID, st.entry.lastUpdated, st.entry.deleted, row, fields); err != nil {
 				app.Close()
 				return err
 			}

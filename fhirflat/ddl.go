@@ -59,8 +59,9 @@ func QuoteIdent(name string) string {
 }
 
 // CreateTable returns the DDL of the resource table (history false) or of
-// the history table, which has no primary key and adds, as its last column,
-// the deleted flag.
+// the history table: the system columns only; the FHIR elements are added
+// as they arrive (see Layout). The history table has no primary key and a
+// deleted flag.
 func (s *Schema) CreateTable(schema string, history bool) string {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS ")
@@ -70,95 +71,22 @@ func (s *Schema) CreateTable(schema string, history bool) string {
 	}
 	if history {
 		b.WriteString(QuoteIdent(HistoryTable(s.ResourceType)))
-		b.WriteString(" (\n  id VARCHAR NOT NULL,\n  version_id BIGINT NOT NULL,\n  last_updated TIMESTAMPTZ NOT NULL")
+		b.WriteString(" (id VARCHAR NOT NULL, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL, deleted BOOLEAN NOT NULL)")
 	} else {
 		b.WriteString(QuoteIdent(s.Table))
-		b.WriteString(" (\n  id VARCHAR PRIMARY KEY,\n  version_id BIGINT NOT NULL,\n  last_updated TIMESTAMPTZ NOT NULL")
+		b.WriteString(" (id VARCHAR PRIMARY KEY, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL)")
 	}
-	for _, f := range s.Fields {
-		b.WriteString(",\n  ")
-		b.WriteString(QuoteIdent(f.Name))
-		b.WriteByte(' ')
-		f.writeType(&b)
-	}
-	if history {
-		b.WriteString(",\n  deleted BOOLEAN NOT NULL")
-	}
-	b.WriteString("\n)")
 	return b.String()
 }
 
-// Columns lists the table's column names in order (without deleted).
-func (s *Schema) Columns() []string {
-	cols := []string{ColID, ColVersionID, ColLastUpdated}
-	for _, f := range s.Fields {
-		cols = append(cols, f.Name)
+// FullLayout is the layout with every field of the schema: what a table
+// holding every R4 element of the type would have.
+func (s *Schema) FullLayout() *Layout {
+	all := NewBits(s)
+	for _, f := range s.BySeq {
+		all.Set(f.Seq)
 	}
-	return cols
-}
-
-// Structure is the json_transform description of a row's FHIR fields (not
-// the system columns), in column order: DuckDB turns a Row's JSON into the
-// typed columns with json_transform(row, structure).
-func (s *Schema) Structure() string {
-	s.structureOnce.Do(func() {
-		var b strings.Builder
-		b.WriteByte('{')
-		for i, f := range s.Fields {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeStructure(&b, f)
-		}
-		b.WriteByte('}')
-		s.structure = b.String()
-	})
-	return s.structure
-}
-
-func writeStructure(b *strings.Builder, f *Field) {
-	b.WriteByte('"')
-	b.WriteString(f.Name)
-	b.WriteString(`":`)
-	if f.Many && f.Kind != JSON {
-		b.WriteByte('[')
-	}
-	switch f.Kind {
-	case JSON:
-		b.WriteString(`"JSON"`)
-	case Primitive:
-		b.WriteByte('"')
-		b.WriteString(PrimitiveSQLType(f.Type))
-		b.WriteByte('"')
-	case Struct:
-		b.WriteByte('{')
-		for i, c := range f.Fields {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeStructure(b, c)
-		}
-		b.WriteByte('}')
-	}
-	if f.Many && f.Kind != JSON {
-		b.WriteByte(']')
-	}
-}
-
-// RowsSQL is a SELECT of typed rows from JSON rows: source must be a FROM
-// clause with columns id, version_id, last_updated and row (the Row JSON)
-// from an item aliased p. The result has the resource table's columns, then
-// the extra expressions.
-func (s *Schema) RowsSQL(source string, extra ...string) string {
-	var b strings.Builder
-	b.WriteString("SELECT p.id, p.version_id, p.last_updated, unnest(json_transform(p.row, '")
-	b.WriteString(strings.ReplaceAll(s.Structure(), "'", "''"))
-	b.WriteString("'))")
-	for _, e := range extra {
-		b.WriteString(", ")
-		b.WriteString(e)
-	}
-	b.WriteString(" FROM ")
-	b.WriteString(source)
-	return b.String()
+	l := NewLayout(s)
+	l.Grow(all)
+	return l
 }

@@ -74,20 +74,22 @@ const maxIssues = 20
 // version_id and last_updated), which DuckDB's json_transform turns into
 // the typed columns.
 type Row struct {
-	Schema *Schema
-	Type   string
-	ID     string // empty when the resource has none
-	JSON   []byte
+	Schema  *Schema
+	Type    string
+	ID      string // empty when the resource has none
+	JSON    []byte
+	Present Bits // the fields the row has values for
 }
 
 // Normalizer checks resources and writes their Rows. It reuses its
 // buffers and is not safe for concurrent use; use one per goroutine.
 type Normalizer struct {
-	b      *Builder
-	level  Level
-	doc    doc
-	issues []Issue
-	out    []byte
+	b       *Builder
+	level   Level
+	doc     doc
+	issues  []Issue
+	out     []byte
+	present Bits
 }
 
 // NewNormalizer returns a Normalizer checking at the given level.
@@ -124,7 +126,8 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, err
 	if err != nil {
 		return nil, singleIssue("not-supported", "", fmt.Sprintf("%q is not an R4 resource type", rt))
 	}
-	row := &Row{Schema: schema, Type: rt}
+	row := &Row{Schema: schema, Type: rt, Present: NewBits(schema)}
+	n.present = row.Present
 	n.out = n.out[:0]
 	n.out = append(n.out, '{')
 	if id != "" {
@@ -221,6 +224,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 					continue
 				}
 				// kept as {"valueX": ...} under the stem
+				n.present.Set(open.Seq)
 				n.key(open.Name, &started)
 				n.out = append(n.out, '{')
 				n.out = strconv.AppendQuote(n.out, key)
@@ -246,6 +250,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		}
 		// After an issue the output is discarded, so a bad value may leave
 		// it incomplete.
+		n.present.Set(fld.Seq)
 		n.key(key, &started)
 		if residue, ok := n.field(v, path+"."+key, fld); ok && residue != nil {
 			addPrim(key, residue)
@@ -255,6 +260,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		n.required(obj, path, fields, choices)
 	}
 	if prim != nil {
+		n.present.Set(byName[PrimitiveExtField].Seq)
 		n.key(PrimitiveExtField, &started)
 		n.out = append(n.out, '{')
 		n.out = append(n.out, prim...)
@@ -342,6 +348,7 @@ func (n *Normalizer) meta(v int32, path string, fld *Field, started *bool) {
 	if len(kept) == 0 {
 		return
 	}
+	n.present.Set(fld.Seq)
 	n.key("meta", started)
 	n.out = append(n.out, '{')
 	n.object(d.subObject(v, kept), path, fld.Fields, fld.byName, false, false)

@@ -35,9 +35,10 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 
 	nz := Default().NewNormalizer(Strict)
 	type stored struct {
-		schema *Schema
-		rows   []string
-		ids    []string
+		schema  *Schema
+		rows    []string
+		ids     []string
+		present Bits
 	}
 	byType := map[string]*stored{}
 	orig := map[string][]byte{}
@@ -53,9 +54,10 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		orig[key] = r.JSON
 		st := byType[row.Type]
 		if st == nil {
-			st = &stored{schema: row.Schema}
+			st = &stored{schema: row.Schema, present: NewBits(row.Schema)}
 			byType[row.Type] = st
 		}
+		st.present.Or(row.Present)
 		st.rows = append(st.rows, string(row.JSON))
 		st.ids = append(st.ids, row.ID)
 	}
@@ -64,6 +66,12 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		s := st.schema
 		if _, err := db.Exec(s.CreateTable("", false)); err != nil {
 			t.Fatalf("%s: %v", rt, err)
+		}
+		layout := NewLayout(s)
+		for _, q := range layout.Grow(st.present, QuoteIdent(s.Table)) {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %s: %v", rt, q, err)
+			}
 		}
 		if _, err := db.Exec("CREATE TEMP TABLE src (id VARCHAR, version_id BIGINT, last_updated TIMESTAMPTZ, row VARCHAR)"); err != nil {
 			t.Fatal(err)
@@ -88,7 +96,7 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec("INSERT INTO " + QuoteIdent(s.Table) + " " + s.RowsSQL("src p")); err != nil {
+		if _, err := db.Exec("INSERT INTO " + QuoteIdent(s.Table) + " BY NAME " + layout.RowsSQL("src p")); err != nil {
 			t.Fatalf("%s: insert: %v", rt, err)
 		}
 		if _, err := db.Exec("DROP TABLE src"); err != nil {

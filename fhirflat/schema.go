@@ -14,11 +14,10 @@ import (
 
 // Options shape the schema. The zero value means the defaults.
 type Options struct {
-	// MaxDepth is how many times a recursive backbone element may nest
-	// (Questionnaire.item.item...); a deeper occurrence is kept as JSON.
-	// Default 3. Datatypes that recur through other datatypes only by
-	// accident of the spec (Reference.identifier.assigner is a Reference)
-	// are typed once on a path and kept as JSON when they recur.
+	// MaxDepth is how many times a structure may occur on one path: a
+	// recursive backbone element (Questionnaire.item.item...) or a datatype
+	// that contains itself (Reference.identifier.assigner is a Reference).
+	// A deeper occurrence is kept as JSON. Default 3.
 	MaxDepth int
 	// MaxChoiceTypes: a choice element [x] with more allowed types than this
 	// (the open types of Extension, ElementDefinition, Parameters, Task) is
@@ -62,6 +61,11 @@ type Field struct {
 	Codes  []string // required binding codes, when known
 	Elem   *r4.Element
 
+	// Seq numbers the fields of a schema in preorder (0 for the first
+	// top-level field): the bit of the field in a Row's Present set.
+	Seq    int
+	Parent *Field // nil at the top level
+
 	idx    int // position among its siblings
 	byName map[string]*Field
 }
@@ -83,10 +87,10 @@ type Schema struct {
 	ResourceType string
 	Table        string   // lower-case table name, as HealthLake's Athena tables
 	Fields       []*Field // FHIR elements after the system columns (id, meta, ... in definition order)
+	// BySeq lists every field, top-level and nested, by Seq.
+	BySeq []*Field
 
-	byName        map[string]*Field
-	structureOnce sync.Once
-	structure     string
+	byName map[string]*Field
 }
 
 // Field returns the top-level field for a JSON key, or nil.
@@ -148,6 +152,16 @@ func (b *Builder) Schema(resourceType string) (*Schema, error) {
 	}
 	s.Fields = append(s.Fields, &Field{Name: PrimitiveExtField, Path: resourceType + "." + PrimitiveExtField, Kind: JSON})
 	s.byName = index(s.Fields)
+	var number func(fs []*Field, parent *Field)
+	number = func(fs []*Field, parent *Field) {
+		for _, f := range fs {
+			f.Seq = len(s.BySeq)
+			f.Parent = parent
+			s.BySeq = append(s.BySeq, f)
+			number(f.Fields, f)
+		}
+	}
+	number(s.Fields, nil)
 	b.schemas[resourceType] = s
 	return s, nil
 }
@@ -222,11 +236,7 @@ func (w *walker) typed(e *r4.Element, name, path, code string) *Field {
 // structFields makes f a STRUCT of the given elements, or JSON when the
 // structure already occurs as often as allowed on the path.
 func (w *walker) structFields(f *Field, key string, els []*r4.Element) {
-	limit := 1 // a datatype
-	if strings.Contains(key, ".") {
-		limit = w.opts.MaxDepth // a backbone element
-	}
-	if w.seen[key] >= limit {
+	if w.seen[key] >= w.opts.MaxDepth {
 		f.Kind = JSON
 		return
 	}

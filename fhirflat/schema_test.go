@@ -14,12 +14,16 @@ func TestSchemaEveryResourceType(t *testing.T) {
 			t.Fatalf("%s: %v", rt, err)
 		}
 		ddl := s.CreateTable("", false)
-		total += len(ddl)
-		if !strings.Contains(ddl, `"id" VARCHAR`) && !strings.Contains(ddl, "id VARCHAR PRIMARY KEY") {
+		if !strings.Contains(ddl, "id VARCHAR PRIMARY KEY") {
 			t.Errorf("%s: no id column", rt)
 		}
+		full := s.FullLayout().Structure()
+		total += len(full)
+		if len(s.BySeq) == 0 || !strings.Contains(full, `"_primitive":"JSON"`) {
+			t.Errorf("%s: full layout %.100s", rt, full)
+		}
 	}
-	t.Logf("%d resource types, %d bytes of DDL", len(b.Model().ResourceTypes()), total)
+	t.Logf("%d resource types, %d bytes of full structure", len(b.Model().ResourceTypes()), total)
 }
 
 func TestSchemaObservation(t *testing.T) {
@@ -66,5 +70,13 @@ func TestSchemaRecursionBecomesJSON(t *testing.T) {
 	}
 	if depth != 3 || f == nil || f.Kind != JSON {
 		t.Errorf("Questionnaire.item nests %d levels then %+v; want 3 then JSON", depth, f)
+	}
+	obs, _ := Default().Schema("Observation")
+	assigner := obs.Field("subject").Field("identifier").Field("assigner")
+	for depth = 1; assigner != nil && assigner.Kind == Struct; depth++ {
+		assigner = assigner.Field("identifier").Field("assigner")
+	}
+	if depth != 3 || assigner == nil || assigner.Kind != JSON {
+		t.Errorf("Reference.identifier.assigner nests %d levels then %+v; want 3 then JSON", depth, assigner)
 	}
 }

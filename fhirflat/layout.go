@@ -1,0 +1,255 @@
+package fhirflat
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Layout is the part of a Schema that a table has columns for: the fields
+// seen in the data so far, in the order they were added. A table starts
+// with the system columns only and grows (ALTER TABLE ADD COLUMN, also for
+// fields nested in structs and lists) as new elements arrive, so it is as
+// narrow as its data: DuckDB's cost per row and per transaction grows with
+// the number of leaf columns, and the full R4 layout of a type has hundreds
+// or thousands of them.
+type Layout struct {
+	Schema *Schema
+	Root   []*Node // top-level columns after the system columns, in table order
+	has    Bits
+}
+
+// Node is a field the table has, with its realized children (structs).
+type Node struct {
+	Field    *Field
+	Children []*Node
+}
+
+// NewLayout returns the empty layout of a schema.
+func NewLayout(s *Schema) *Layout { return &Layout{Schema: s, has: NewBits(s)} }
+
+// Has reports whether the table has a column (or struct field) for f.
+func (l *Layout) Has(f *Field) bool { return l.has.Has(f.Seq) }
+
+// Covers reports whether the table has every field in need.
+func (l *Layout) Covers(need Bits) bool {
+	for i, w := range need {
+		if i >= len(l.has) || w&^l.has[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Grow adds the fields of need the layout lacks (and their ancestors) and
+// returns, for each table given, the ALTER TABLE statements that add them.
+func (l *Layout) Grow(need Bits, tables ...string) []string {
+	var stmts []string
+	for _, f := range l.Schema.BySeq {
+		if !need.Has(f.Seq) || l.has.Has(f.Seq) {
+			continue
+		}
+		// Add f with its needed subtree, under its realized ancestors.
+		var chain []*Field
+		for a := f; a != nil && !l.has.Has(a.Seq); a = a.Parent {
+			chain = append([]*Field{a}, chain...)
+		}
+		top := chain[0]
+		sub := l.realize(top, need)
+		if parent := l.node(top.Parent); parent != nil {
+			parent.Children = append(parent.Children, sub)
+		} else {
+			l.Root = append(l.Root, sub)
+		}
+		typ := sub.sqlType()
+		for _, t := range tables {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, columnPath(top), typ))
+		}
+	}
+	return stmts
+}
+
+// realize marks f and its needed descendants as present and returns its node.
+func (l *Layout) realize(f *Field, need Bits) *Node {
+	l.has.Set(f.Seq)
+	n := &Node{Field: f}
+	for _, c := range f.Fields {
+		if need.Has(c.Seq) {
+			n.Children = append(n.Children, l.realize(c, need))
+		}
+	}
+	return n
+}
+
+// node finds the realized node of f (nil for nil).
+func (l *Layout) node(f *Field) *Node {
+	if f == nil {
+		return nil
+	}
+	siblings := l.Root
+	if f.Parent != nil {
+		siblings = l.node(f.Parent).Children
+	}
+	for _, n := range siblings {
+		if n.Field == f {
+			return n
+		}
+	}
+	return nil
+}
+
+// columnPath is the ALTER TABLE path of a field: "code"."coding".element."system".
+func columnPath(f *Field) string {
+	if f.Parent == nil {
+		return QuoteIdent(f.Name)
+	}
+	p := columnPath(f.Parent)
+	if f.Parent.Many {
+		p += ".element"
+	}
+	return p + "." + QuoteIdent(f.Name)
+}
+
+func (n *Node) sqlType() string {
+	var b strings.Builder
+	n.writeType(&b)
+	return b.String()
+}
+
+func (n *Node) writeType(b *strings.Builder) {
+	f := n.Field
+	switch f.Kind {
+	case JSON:
+		b.WriteString("JSON")
+		return
+	case Primitive:
+		b.WriteString(PrimitiveSQLType(f.Type))
+	case Struct:
+		b.WriteString("STRUCT(")
+		for i, c := range n.Children {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(QuoteIdent(c.Field.Name))
+			b.WriteByte(' ')
+			c.writeType(b)
+		}
+		b.WriteByte(')')
+	}
+	if f.Many {
+		b.WriteString("[]")
+	}
+}
+
+// Structure is the json_transform description of the realized columns, in
+// table order.
+func (l *Layout) Structure() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, n := range l.Root {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n.writeStructure(&b)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func (n *Node) writeStructure(b *strings.Builder) {
+	f := n.Field
+	b.WriteByte('"')
+	b.WriteString(f.Name)
+	b.WriteString(`":`)
+	if f.Many && f.Kind != JSON {
+		b.WriteByte('[')
+	}
+	switch f.Kind {
+	case JSON:
+		b.WriteString(`"JSON"`)
+	case Primitive:
+		b.WriteByte('"')
+		b.WriteString(PrimitiveSQLType(f.Type))
+		b.WriteByte('"')
+	case Struct:
+		b.WriteByte('{')
+		for i, c := range n.Children {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			c.writeStructure(b)
+		}
+		b.WriteByte('}')
+	}
+	if f.Many && f.Kind != JSON {
+		b.WriteByte(']')
+	}
+}
+
+// RowsSQL is a SELECT of typed rows from JSON rows, for INSERT ... BY NAME:
+// source is a FROM clause whose item p has columns id, version_id,
+// last_updated and row (the Row JSON). extra are more select items (each
+// with AS name).
+func (l *Layout) RowsSQL(source string, extra ...string) string {
+	var b strings.Builder
+	b.WriteString("SELECT p.id AS id, p.version_id AS version_id, p.last_updated AS last_updated")
+	if len(l.Root) > 0 {
+		b.WriteString(", unnest(json_transform(p.row, '")
+		b.WriteString(strings.ReplaceAll(l.Structure(), "'", "''"))
+		b.WriteString("'))")
+	}
+	for _, e := range extra {
+		b.WriteString(", ")
+		b.WriteString(e)
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(source)
+	return b.String()
+}
+
+type nodeJSON struct {
+	Name     string     `json:"n"`
+	Children []nodeJSON `json:"c,omitempty"`
+}
+
+// MarshalJSON writes the layout as nested field names.
+func (l *Layout) MarshalJSON() ([]byte, error) {
+	var conv func(ns []*Node) []nodeJSON
+	conv = func(ns []*Node) []nodeJSON {
+		out := make([]nodeJSON, 0, len(ns))
+		for _, n := range ns {
+			out = append(out, nodeJSON{Name: n.Field.Name, Children: conv(n.Children)})
+		}
+		return out
+	}
+	return json.Marshal(conv(l.Root))
+}
+
+// ParseLayout reads a layout written by MarshalJSON.
+func ParseLayout(s *Schema, data []byte) (*Layout, error) {
+	var root []nodeJSON
+	if err := json.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("layout of %s: %w", s.ResourceType, err)
+	}
+	l := NewLayout(s)
+	var conv func(ns []nodeJSON, fields map[string]*Field, path string) ([]*Node, error)
+	conv = func(ns []nodeJSON, fields map[string]*Field, path string) ([]*Node, error) {
+		var out []*Node
+		for _, n := range ns {
+			f := fields[n.Name]
+			if f == nil {
+				return nil, fmt.Errorf("layout of %s: no field %s.%s in the schema", s.ResourceType, path, n.Name)
+			}
+			l.has.Set(f.Seq)
+			children, err := conv(n.Children, f.byName, path+"."+n.Name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &Node{Field: f, Children: children})
+		}
+		return out, nil
+	}
+	var err error
+	l.Root, err = conv(root, s.byName, s.ResourceType)
+	return l, err
+}
