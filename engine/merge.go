@@ -110,6 +110,8 @@ func (s *Store) Sync(ctx context.Context) error {
 // earlier pending versions and deletions go to history, and the latest
 // version of each resource becomes its current row.
 func (s *Store) merge(ctx context.Context) error {
+	s.mergeMu.Lock()
+	defer s.mergeMu.Unlock()
 	s.pending.mu.RLock()
 	upto := s.pending.lastSeq
 	from := s.pending.merged
@@ -263,4 +265,33 @@ func (s *Store) publishLayouts() {
 	}
 	s.layoutMu.Unlock()
 	s.grown = s.grown[:0]
+}
+
+// EnsureColumns makes sure a type's tables have columns for the fields in
+// need, adding them (empty) if not: SQL that names a column (a view, a
+// search) can then run before any data has used it.
+func (s *Store) EnsureColumns(ctx context.Context, typ string, need fhirflat.Bits) error {
+	if l, err := s.Layout(typ); err != nil || l.Covers(need) {
+		return err
+	}
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return err
+	}
+	s.mergeMu.Lock()
+	defer s.mergeMu.Unlock()
+	if _, err := s.mergeConn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	s.grown = s.grown[:0]
+	if _, err := s.growLayout(ctx, schema, need); err != nil {
+		_, _ = s.mergeConn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	if _, err := s.mergeConn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = s.mergeConn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("add columns to %s: %w", schema.Table, err)
+	}
+	s.publishLayouts()
+	return nil
 }

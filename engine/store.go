@@ -34,8 +34,9 @@ type Store struct {
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
 
-	writeConn *sql.Conn // the writer's connection (write.go)
-	mergeConn *sql.Conn // the merger's connection (merge.go)
+	writeConn *sql.Conn  // the writer's connection (write.go)
+	mergeConn *sql.Conn  // the merger's connection (merge.go)
+	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
 
 	pending pendingIndex
 
@@ -186,6 +187,7 @@ func (s *Store) createSchema(ctx context.Context) error {
   row VARCHAR,
   fields BLOB)`, internalSchema),
 		fmt.Sprintf("CREATE TABLE %s.layouts (type VARCHAR PRIMARY KEY, layout VARCHAR NOT NULL)", internalSchema),
+		fmt.Sprintf("CREATE TABLE %s.checkpoints (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)", internalSchema),
 	}
 	for _, rt := range s.b.Model().ResourceTypes() {
 		schema, err := s.b.Schema(rt)

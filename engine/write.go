@@ -48,6 +48,7 @@ type Result struct {
 }
 
 type writeRequest struct {
+	imp     *importRequest // an import instead of ops (import.go)
 	ops     []Op
 	results []Result
 	err     error
@@ -82,6 +83,7 @@ const maxBatch = 512
 func (s *Store) writer() {
 	defer s.wg.Done()
 	var lastTime time.Time
+	var deferred *writeRequest // an import met while gathering a batch
 	for {
 		var first *writeRequest
 		select {
@@ -90,26 +92,45 @@ func (s *Store) writer() {
 			s.drainWrites()
 			return
 		}
-		batch := []*writeRequest{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.writes:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		if !now.After(lastTime) {
 			now = lastTime.Add(time.Microsecond)
 		}
 		lastTime = now
+		if first.imp != nil {
+			first.err = s.runImport(first.imp, now)
+			close(first.done)
+			continue
+		}
+		batch := []*writeRequest{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				if r.imp != nil {
+					deferred = r
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
 		s.commit(batch, now)
 		for _, r := range batch {
 			close(r.done)
 		}
 		s.maybeKick()
+		if deferred != nil {
+			now = time.Now().UTC().Truncate(time.Microsecond)
+			if !now.After(lastTime) {
+				now = lastTime.Add(time.Microsecond)
+			}
+			lastTime = now
+			deferred.err = s.runImport(deferred.imp, now)
+			close(deferred.done)
+			deferred = nil
+		}
 	}
 }
 

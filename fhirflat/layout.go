@@ -253,3 +253,19 @@ func ParseLayout(s *Schema, data []byte) (*Layout, error) {
 	l.Root, err = conv(root, s.byName, s.ResourceType)
 	return l, err
 }
+
+// ColumnsParam is the columns={...} argument of DuckDB's read_json that
+// reads Row JSON into the realized columns (and id).
+func (l *Layout) ColumnsParam() string {
+	var b strings.Builder
+	b.WriteString("{id: 'VARCHAR'")
+	for _, n := range l.Root {
+		b.WriteString(", ")
+		b.WriteString(QuoteIdent(n.Field.Name))
+		b.WriteString(": '")
+		b.WriteString(strings.ReplaceAll(n.sqlType(), "'", "''"))
+		b.WriteString("'")
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/internal/fixtures"
+)
+
+// writeBatch normalizes resources into per-type NDJSON files.
+func writeBatch(t *testing.T, dir string, resources []fixtures.Resource) ImportBatch {
+	t.Helper()
+	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
+	b := ImportBatch{Files: map[string]string{}, Present: map[string]fhirflat.Bits{}}
+	files := map[string]*os.File{}
+	for _, r := range resources {
+		row, err := nz.Normalize(r.JSON)
+		if err != nil {
+			t.Fatalf("%s: %v", r.Source, err)
+		}
+		f := files[row.Type]
+		if f == nil {
+			path := filepath.Join(dir, row.Type+".ndjson")
+			if f, err = os.Create(path); err != nil {
+				t.Fatal(err)
+			}
+			files[row.Type] = f
+			b.Files[row.Type] = path
+			b.Present[row.Type] = fhirflat.NewBits(row.Schema)
+		}
+		b.Present[row.Type].Or(row.Present)
+		f.Write(row.JSON)
+		f.Write([]byte{'\n'})
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	return b
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	bulk, err := fixtures.Bulk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, r := range bulk {
+		want[r.Type]++
+	}
+	// a pending write to an id the import also carries
+	put(t, s, `{"resourceType":"Patient","id":"`+patientID(t, bulk)+`","gender":"other"}`)
+	batch := writeBatch(t, t.TempDir(), bulk)
+	batch.Checkpoint, batch.Value = "job-1/file-a", "line 7160"
+	start := time.Now()
+	stats, err := s.Import(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("imported %d resources in %v", len(bulk), time.Since(start))
+	for typ, n := range want {
+		got := stats.Created[typ] + stats.Updated[typ]
+		if got != n {
+			t.Errorf("%s: imported %d, want %d", typ, got, n)
+		}
+		var rows int
+		if err := s.DB().QueryRow("SELECT count(*) FROM main." + fhirflat.QuoteIdent(fhirflat.TableName(typ))).Scan(&rows); err != nil || rows != n {
+			t.Errorf("%s: %d rows (%v), want %d", typ, rows, err, n)
+		}
+	}
+	if stats.Updated["Patient"] != 1 {
+		t.Errorf("patients updated = %d, want 1 (the one written before)", stats.Updated["Patient"])
+	}
+	if v, ok, err := s.Checkpoint(ctx, "job-1/file-a"); err != nil || !ok || v != "line 7160" {
+		t.Errorf("checkpoint = %q %v %v", v, ok, err)
+	}
+	// every resource reads back equal
+	for _, r := range bulk[:500] {
+		id := idOf(t, r.JSON)
+		got, err := s.Read(ctx, r.Type, id)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", r.Type, id, err)
+		}
+		if !sameResource(t, r.JSON, got.JSON) {
+			t.Fatalf("%s/%s differs after import:\n%.300s\n%.300s", r.Type, id, r.JSON, got.JSON)
+		}
+	}
+	// importing again makes version 2 of everything, 3 for the patient written before
+	stats, err = s.Import(ctx, writeBatch(t, t.TempDir(), bulk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Updated["Condition"] != want["Condition"] || stats.Created["Condition"] != 0 {
+		t.Errorf("second import of Conditions: %+v", stats)
+	}
+	got, err := s.Read(ctx, "Patient", patientID(t, bulk))
+	if err != nil || got.VersionID != 3 {
+		t.Fatalf("patient after two imports: %+v %v", got, err)
+	}
+	hist, err := s.History(ctx, "Patient", patientID(t, bulk), HistoryOptions{})
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("history: %d %v", len(hist), err)
+	}
+}
+
+func patientID(t *testing.T, rs []fixtures.Resource) string {
+	for _, r := range rs {
+		if r.Type == "Patient" {
+			return idOf(t, r.JSON)
+		}
+	}
+	t.Fatal("no patient")
+	return ""
+}
+
+func idOf(t *testing.T, js []byte) string {
+	i := strings.Index(string(js), `"id":"`)
+	if i < 0 {
+		t.Fatalf("no id in %.100s", js)
+	}
+	rest := string(js[i+6:])
+	return rest[:strings.IndexByte(rest, '"')]
+}
