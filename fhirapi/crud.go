@@ -33,9 +33,19 @@ func (h *Handler) writeResource(r *request, status int, res *engine.Resource, lo
 		_, _ = r.w.Write(o.json())
 		return nil
 	}
+	body := res.JSON
+	if r.Method == http.MethodGet {
+		sub, err := parseSubset(r.URL.Query().Get("_summary"), r.URL.Query().Get("_elements"))
+		if err != nil {
+			return err
+		}
+		if body, err = sub.apply(h.model, body); err != nil {
+			return err
+		}
+	}
 	hdr.Set("Content-Type", fhirJSON)
 	r.w.WriteHeader(status)
-	_, _ = r.w.Write(res.JSON)
+	_, _ = r.w.Write(body)
 	return nil
 }
 

@@ -12,6 +12,10 @@ func (h *Handler) search(r *request, typ string) error {
 	return notSupported("search is not implemented yet")
 }
 
+func (h *Handler) everything(r *request, id string) error {
+	return notSupported("Patient/$everything is not implemented yet")
+}
+
 func (h *Handler) compartmentSearch(r *request, typ, id, target string) error {
 	return notSupported("compartment search is not implemented yet")
 }
@@ -28,21 +32,12 @@ func (h *Handler) conditionalDelete(r *request, typ string) error {
 	return notSupported("conditional delete is not implemented yet")
 }
 
-func (h *Handler) patch(r *request, typ, id string) error {
-	return notSupported("patch is not implemented yet")
+// matchIDs runs a conditional URL's search (Type?params) and returns the
+// ids it matches.
+func (h *Handler) matchIDs(r *request, typ, query string) ([]string, error) {
+	return nil, notSupported("conditional references and interactions need search, which is not implemented yet")
 }
 
-func (h *Handler) bundle(r *request) error {
-	return notSupported("batch and transaction Bundles are not implemented yet")
-}
-
-func (h *Handler) typeOperation(r *request, typ, op string) error {
-	return notSupported("operation %s is not supported on %s", op, typ)
-}
-
-func (h *Handler) instanceOperation(r *request, typ, id, op string) error {
-	return notSupported("operation %s is not supported on %s/%s", op, typ, id)
-}
 
 // strictHandling reports Prefer: handling=strict.
 func strictHandling(r *http.Request) bool {
