@@ -38,7 +38,6 @@ func (h *Handler) matchIDs(r *request, typ, query string) ([]string, error) {
 	return nil, notSupported("conditional references and interactions need search, which is not implemented yet")
 }
 
-
 // strictHandling reports Prefer: handling=strict.
 func strictHandling(r *http.Request) bool {
 	for _, v := range r.Header.Values("Prefer") {
