@@ -2,10 +2,9 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -163,6 +162,7 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 	ctx := context.Background()
 	overlay := map[key]state{} // versions written earlier in this batch
 	var all []staged
+	known, lookupErr := s.lookupStates(ctx, batch)
 	for _, req := range batch {
 		local := map[key]state{}
 		var rows []staged
@@ -174,12 +174,11 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 				cur, ok = overlay[k]
 			}
 			if !ok && !op.New {
-				st, err := s.currentState(ctx, k)
-				if err != nil {
-					req.err = err
+				if lookupErr != nil {
+					req.err = lookupErr
 					break
 				}
-				cur = st
+				cur = known[k]
 			}
 			exists := cur.versionID > 0 && !cur.deleted
 			if op.IfMatch > 0 && (!exists || cur.versionID != op.IfMatch) {
@@ -283,28 +282,79 @@ func (s *Store) appendPending(ctx context.Context, rows []staged) error {
 	return nil
 }
 
-// currentState finds the latest version of a resource that is not pending:
-// in its table, or (when it was deleted) in its history.
-func (s *Store) currentState(ctx context.Context, k key) (state, error) {
-	if e := s.pending.get(k.typ, k.id); e != nil {
-		return state{versionID: e.versionID, deleted: e.deleted}, nil
+// lookupStates finds the latest versions of the resources a batch writes
+// (except new ones): in the pending index, else with one query per type on
+// the current table and, for the ids not there, one on the history (a
+// deleted resource).
+func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[key]state, error) {
+	out := map[key]state{}
+	byType := map[string][]string{}
+	for _, req := range batch {
+		for _, op := range req.ops {
+			k := key{op.Type, op.ID}
+			if op.New {
+				continue
+			}
+			if _, done := out[k]; done {
+				continue
+			}
+			if e := s.pending.get(k.typ, k.id); e != nil {
+				out[k] = state{versionID: e.versionID, deleted: e.deleted}
+				continue
+			}
+			out[k] = state{}
+			byType[k.typ] = append(byType[k.typ], k.id)
+		}
 	}
-	schema, err := s.b.Schema(k.typ)
+	for typ, ids := range byType {
+		schema, err := s.b.Schema(typ)
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, len(ids))
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			args[i], marks[i] = id, "?"
+		}
+		in := "(" + strings.Join(marks, ",") + ")"
+		var missing []any
+		found := map[string]bool{}
+		err = s.queryStates(ctx, "SELECT id, version_id, false FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id IN "+in, args, typ, out, found)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if !found[id] {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		in = "(" + strings.Repeat("?,", len(missing)-1) + "?)"
+		err = s.queryStates(ctx, "SELECT id, max(version_id), arg_max(deleted, version_id) FROM main."+
+			fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" WHERE id IN "+in+" GROUP BY id", missing, typ, out, found)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) queryStates(ctx context.Context, q string, args []any, typ string, out map[key]state, found map[string]bool) error {
+	rows, err := s.writeConn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return state{}, err
+		return fmt.Errorf("look up versions of %s: %w", typ, err)
 	}
-	var st state
-	err = s.writeConn.QueryRowContext(ctx, "SELECT version_id FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id = ?", k.id).Scan(&st.versionID)
-	if err == nil {
-		return st, nil
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var st state
+		if err := rows.Scan(&id, &st.versionID, &st.deleted); err != nil {
+			return fmt.Errorf("look up versions of %s: %w", typ, err)
+		}
+		out[key{typ, id}] = st
+		found[id] = true
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return state{}, fmt.Errorf("look up %s/%s: %w", k.typ, k.id, err)
-	}
-	err = s.writeConn.QueryRowContext(ctx, "SELECT version_id, deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(k.typ))+
-		" WHERE id = ? ORDER BY version_id DESC LIMIT 1", k.id).Scan(&st.versionID, &st.deleted)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return state{}, fmt.Errorf("look up %s/%s: %w", k.typ, k.id, err)
-	}
-	return st, nil
+	return rows.Err()
 }
