@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/synth"
+)
+
+// BenchmarkRead reads merged resources by id from a store holding 20
+// synthetic patients (about 27,000 resources).
+func BenchmarkRead(b *testing.B) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
+	var ops []Op
+	var keys []key
+	_, err = synth.Generate(ctx, synth.Options{Patients: 20, Seed: 3}, func(typ string, res []byte) error {
+		row, err := nz.Normalize(res)
+		if err != nil {
+			return err
+		}
+		row.JSON = append([]byte(nil), row.JSON...)
+		ops = append(ops, Op{Kind: Put, Type: row.Type, ID: row.ID, Row: row, New: true})
+		keys = append(keys, key{row.Type, row.ID})
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, ops); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := keys[(i*7919)%len(keys)]
+		if _, err := s.Read(ctx, k.typ, k.id); err != nil {
+			b.Fatal(fmt.Errorf("%v: %w", k, err))
+		}
+	}
+}
