@@ -121,6 +121,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	}
 	committed = true
 	s.publishLayouts()
+	s.cache.clear()
 	return nil
 }
 

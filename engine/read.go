@@ -57,10 +57,18 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
 		}
 		return s.fromPending(schema, k, e)
 	}
+	if r := s.cache.get(k); r != nil {
+		return r, nil
+	}
+	gen := s.cache.generation()
 	var row string
 	err = s.db.QueryRowContext(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?", id).Scan(&row)
 	if err == nil {
-		return s.rowResource(schema, row, false)
+		r, err := s.rowResource(schema, row, false)
+		if err == nil {
+			s.cache.put(k, r, gen)
+		}
+		return r, err
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read %s/%s: %w", typ, id, err)

@@ -39,6 +39,7 @@ type Store struct {
 	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
 
 	pending pendingIndex
+	cache   *readCache
 
 	layoutMu sync.RWMutex
 	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
@@ -64,7 +65,10 @@ type StoreOptions struct {
 	ReadConns int
 	// MemoryLimit caps DuckDB's memory (e.g. "2GB"); empty keeps DuckDB's default.
 	MemoryLimit string
-	Logger      *slog.Logger
+	// CacheBytes bounds the cache of resources read by id; 0 means 256 MiB,
+	// a negative value turns the cache off.
+	CacheBytes int
+	Logger     *slog.Logger
 }
 
 func (o StoreOptions) withDefaults() StoreOptions {
@@ -79,6 +83,9 @@ func (o StoreOptions) withDefaults() StoreOptions {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 256 << 20
 	}
 	return o
 }
@@ -107,6 +114,7 @@ func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts S
 		kick:      make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		closed:    make(chan struct{}),
+		cache:     newReadCache(opts.CacheBytes),
 	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(opts.ReadConns + 2)

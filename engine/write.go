@@ -246,6 +246,11 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 	s.pending.lastSeq = all[len(all)-1].entry.seq
 	s.pending.count += len(all)
 	s.pending.mu.Unlock()
+	keys := make([]key, len(all))
+	for i, st := range all {
+		keys[i] = st.k
+	}
+	s.cache.invalidate(keys)
 }
 
 // appendPending appends rows to the pending table in one transaction.
