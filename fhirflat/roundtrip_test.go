@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/fhirlake/fhirlake/internal/fhirgen"
 	"github.com/fhirlake/fhirlake/internal/fixtures"
 )
 
@@ -99,6 +101,25 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		if _, err := db.Exec("INSERT INTO " + QuoteIdent(s.Table) + " BY NAME " + layout.RowsSQL("src p")); err != nil {
 			t.Fatalf("%s: insert: %v", rt, err)
 		}
+		// The table DuckDB built from the walk's DDL has the walk's types.
+		cols, err := db.Query("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", s.Table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for cols.Next() {
+			var name, typ string
+			cols.Scan(&name, &typ)
+			got = append(got, name+" "+strings.ReplaceAll(typ, `"`, ""))
+		}
+		cols.Close()
+		want := []string{"id VARCHAR", "version_id BIGINT", "last_updated TIMESTAMP WITH TIME ZONE"}
+		for _, n := range layout.Root {
+			want = append(want, n.Field.Name+" "+duckTypeName(n.sqlType()))
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: table columns differ from the layout:\n got %v\nwant %v", rt, got, want)
+		}
 		if _, err := db.Exec("DROP TABLE src"); err != nil {
 			t.Fatal(err)
 		}
@@ -133,6 +154,12 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		t.Errorf("read back %d resources, stored %d", checked, len(orig))
 	}
 	t.Logf("%d resources of %d types round-tripped", checked, len(byType))
+}
+
+// duckTypeName spells a type as duckdb_columns() does (which quotes only
+// reserved words; FHIR names have no quotes, so quotes are dropped).
+func duckTypeName(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE"), `"`, "")
 }
 
 // jsonDiff compares two resources as JSON values, ignoring the server-set
@@ -238,4 +265,23 @@ func TestRoundTripBundles(t *testing.T) {
 			roundTrip(t, rs)
 		})
 	}
+}
+
+// TestRoundTripEveryType stores generated examples of every R4 resource
+// type, with every element filled in and with random subsets, and reads
+// them back from the typed columns.
+func TestRoundTripEveryType(t *testing.T) {
+	m := Default().Model()
+	var rs []fixtures.Resource
+	for i, opts := range []fhirgen.Options{{Fill: 1, Depth: 3}, {Fill: 0.5, Depth: 5}, {Fill: 0.2, Depth: 6}} {
+		g := fhirgen.New(m, int64(i+1), opts)
+		for _, typ := range m.ResourceTypes() {
+			js, err := g.Resource(typ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, fixtures.Resource{Source: fmt.Sprintf("generated %s (fill %.1f)", typ, opts.Fill), Type: typ, JSON: js})
+		}
+	}
+	roundTrip(t, rs)
 }
