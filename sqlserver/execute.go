@@ -1,0 +1,249 @@
+package sqlserver
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	gms "github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/sqltypes"
+	querypb "github.com/dolthub/vitess/go/vt/proto/query"
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Column is one column of a query result.
+type Column struct {
+	Name string
+	// DuckType is the DuckDB type of the column as DuckDB computed it.
+	DuckType string
+	// MySQLType is what MySQL clients are told; nested values are JSON.
+	MySQLType gms.Type
+}
+
+// Rows iterates over a query result. Values are Go values: nil, string,
+// []byte, int64 (and the other integer types), float64, bool, time.Time;
+// nested values and DECIMALs arrive as their text.
+type Rows struct {
+	rows  *sql.Rows
+	conn  *sql.Conn
+	cols  []Column
+	kinds []querypb.Type
+	vals  []any
+	ptrs  []any
+	done  func()
+	err   error
+}
+
+func (r *Rows) Columns() []Column { return r.cols }
+
+// Next advances to the next row.
+func (r *Rows) Next() bool {
+	if r.err != nil || r.rows == nil {
+		return false
+	}
+	if !r.rows.Next() {
+		return false
+	}
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		r.err = err
+		return false
+	}
+	return true
+}
+
+// Values returns the current row; the slice is reused by Next.
+func (r *Rows) Values() []any { return r.vals }
+
+// Err is the error that ended iteration, if any.
+func (r *Rows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.rows != nil {
+		return r.rows.Err()
+	}
+	return nil
+}
+
+// Close releases the result and its DuckDB connection.
+func (r *Rows) Close() error {
+	var err error
+	if r.rows != nil {
+		err = r.rows.Close()
+		r.rows = nil
+	}
+	if r.conn != nil {
+		err = errors.Join(err, r.conn.Close())
+		r.conn = nil
+	}
+	if r.done != nil {
+		r.done()
+		r.done = nil
+	}
+	return err
+}
+
+// appendRow appends the current row as MySQL wire values.
+func (r *Rows) appendRow(out []sqltypes.Value) ([]sqltypes.Value, error) {
+	for i, v := range r.vals {
+		b, ok, err := appendValue(nil, v, r.kinds[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", r.cols[i].Name, err)
+		}
+		if !ok {
+			out = append(out, sqltypes.NULL)
+			continue
+		}
+		out = append(out, sqltypes.MakeTrusted(r.kinds[i], b))
+	}
+	return out, nil
+}
+
+// describe prepares q in DuckDB without running it, checks that it is a
+// query (the translator only writes SELECTs; this is the second lock), and
+// returns its result columns.
+func describe(ctx context.Context, conn *sql.Conn, q string, explain bool) ([]string, []*duckType, error) {
+	var names []string
+	var typs []*duckType
+	err := conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("store connection is %T, not DuckDB", dc)
+		}
+		ds, err := pc.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer ds.Close()
+		st, ok := ds.(*duckdb.Stmt)
+		if !ok {
+			return fmt.Errorf("store statement is %T, not DuckDB", ds)
+		}
+		kind, err := st.StatementType()
+		if err != nil {
+			return err
+		}
+		want := duckdb.STATEMENT_TYPE_SELECT
+		if explain {
+			want = duckdb.STATEMENT_TYPE_EXPLAIN
+		}
+		if kind != want {
+			return errDenied("only queries are allowed (DuckDB statement type %d)", kind)
+		}
+		n, err := st.ColumnCount()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			name, err := st.ColumnName(i)
+			if err != nil {
+				return err
+			}
+			info, err := st.ColumnTypeInfo(i)
+			if err != nil {
+				return err
+			}
+			names = append(names, name)
+			typs = append(typs, fromTypeInfo(info, 0))
+		}
+		return nil
+	})
+	return names, typs, err
+}
+
+// fromTypeInfo converts duckdb-go's type description to a duckType.
+func fromTypeInfo(info duckdb.TypeInfo, depth int) *duckType {
+	if info == nil || depth > maxTypeDepth {
+		return &duckType{Name: "VARCHAR"}
+	}
+	if info.Alias() == "JSON" {
+		return &duckType{Name: "JSON"}
+	}
+	switch d := info.Details().(type) {
+	case *duckdb.DecimalDetails:
+		return &duckType{Name: "DECIMAL", Width: int(d.Width), Scale: int(d.Scale)}
+	case *duckdb.ListDetails:
+		return &duckType{Name: "LIST", Elem: fromTypeInfo(d.Child, depth+1)}
+	case *duckdb.ArrayDetails:
+		return &duckType{Name: "ARRAY", Elem: fromTypeInfo(d.Child, depth+1), Size: int(d.Size)}
+	case *duckdb.MapDetails:
+		return &duckType{Name: "MAP", Key: fromTypeInfo(d.Key, depth+1), Elem: fromTypeInfo(d.Value, depth+1)}
+	case *duckdb.StructDetails:
+		t := &duckType{Name: "STRUCT"}
+		for _, e := range d.Entries {
+			t.Fields = append(t.Fields, duckField{Name: e.Name(), Type: fromTypeInfo(e.Info(), depth+1)})
+		}
+		return t
+	case *duckdb.UnionDetails:
+		return &duckType{Name: "UNION"}
+	case *duckdb.EnumDetails:
+		return &duckType{Name: "ENUM"}
+	}
+	name := typeNames[info.InternalType()]
+	if name == "" {
+		name = "VARCHAR"
+	}
+	return &duckType{Name: name}
+}
+
+var typeNames = map[duckdb.Type]string{
+	duckdb.TYPE_BOOLEAN: "BOOLEAN", duckdb.TYPE_TINYINT: "TINYINT", duckdb.TYPE_SMALLINT: "SMALLINT",
+	duckdb.TYPE_INTEGER: "INTEGER", duckdb.TYPE_BIGINT: "BIGINT", duckdb.TYPE_UTINYINT: "UTINYINT",
+	duckdb.TYPE_USMALLINT: "USMALLINT", duckdb.TYPE_UINTEGER: "UINTEGER", duckdb.TYPE_UBIGINT: "UBIGINT",
+	duckdb.TYPE_FLOAT: "FLOAT", duckdb.TYPE_DOUBLE: "DOUBLE", duckdb.TYPE_TIMESTAMP: "TIMESTAMP",
+	duckdb.TYPE_DATE: "DATE", duckdb.TYPE_TIME: "TIME", duckdb.TYPE_INTERVAL: "INTERVAL",
+	duckdb.TYPE_HUGEINT: "HUGEINT", duckdb.TYPE_UHUGEINT: "UHUGEINT", duckdb.TYPE_VARCHAR: "VARCHAR",
+	duckdb.TYPE_BLOB: "BLOB", duckdb.TYPE_TIMESTAMP_S: "TIMESTAMP_S", duckdb.TYPE_TIMESTAMP_MS: "TIMESTAMP_MS",
+	duckdb.TYPE_TIMESTAMP_NS: "TIMESTAMP_NS", duckdb.TYPE_UUID: "UUID", duckdb.TYPE_BIT: "BIT",
+	duckdb.TYPE_TIME_TZ: "TIME WITH TIME ZONE", duckdb.TYPE_TIMESTAMP_TZ: "TIMESTAMP WITH TIME ZONE",
+}
+
+// run executes translated DuckDB SQL on one connection of the store and
+// returns its rows, with nested and exotic columns converted in DuckDB to
+// the text MySQL clients get.
+func run(ctx context.Context, db *sql.DB, q string, explain bool) (*Rows, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to store: %w", err)
+	}
+	names, typs, err := describe(ctx, conn, q, explain)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	final := q
+	var wrap []string
+	needWrap := false
+	for i, dt := range typs {
+		col := "#" + strconv.Itoa(i+1)
+		if f := dt.transport(); f != "" {
+			needWrap = true
+			col = fmt.Sprintf(f, col)
+		}
+		wrap = append(wrap, col+" AS "+quoteIdent(names[i]))
+	}
+	if needWrap && !explain {
+		final = "SELECT " + strings.Join(wrap, ", ") + " FROM (" + q + ") AS _q"
+	}
+	rows, err := conn.QueryContext(ctx, final)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	r := &Rows{rows: rows, conn: conn}
+	for i, dt := range typs {
+		mt := dt.mysqlType()
+		r.cols = append(r.cols, Column{Name: names[i], DuckType: dt.String(), MySQLType: mt})
+		r.kinds = append(r.kinds, mt.Type())
+	}
+	r.vals = make([]any, len(typs))
+	r.ptrs = make([]any, len(typs))
+	for i := range r.vals {
+		r.ptrs[i] = &r.vals[i]
+	}
+	return r, nil
+}
