@@ -41,7 +41,7 @@ func Execute(ctx context.Context, st Store, query string) ([]Column, *Rows, erro
 		p = plan{route: routeDuck, db: st.ID(), sel: sel}
 	default:
 		if canon(p.db) != st.ID() {
-			return nil, nil, errCrossDB(p.db)
+			return nil, nil, errBadDB(p.db)
 		}
 	}
 	schema, err := loadSchema(ctx, st.DB())

@@ -84,3 +84,12 @@ func queryError(ctx context.Context, err error) error {
 	}
 	return mysql.NewSQLError(mysql.ERUnknownError, mysql.SSUnknownSQLState, "%s", msg)
 }
+
+// sqlErrorCode is the MySQL error number of err, or 0.
+func sqlErrorCode(err error) uint16 {
+	var se *mysql.SQLError
+	if errors.As(err, &se) {
+		return uint16(se.Number())
+	}
+	return 0
+}

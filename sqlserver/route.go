@@ -94,7 +94,7 @@ func typeName(v any) string {
 func classifySelect(sel ast.SelectStatement, currentDB string, canon func(string) string) (plan, error) {
 	ctes := map[string]bool{}
 	var refs []ast.TableName
-	var denied string
+	var denied, tableFunc string
 	var into *ast.Into
 	_ = ast.Walk(func(node ast.SQLNode) (bool, error) {
 		switch n := node.(type) {
@@ -108,6 +108,8 @@ func classifySelect(sel ast.SelectStatement, currentDB string, canon func(string
 			if tn, ok := n.Expr.(ast.TableName); ok {
 				refs = append(refs, tn)
 			}
+		case *ast.TableFuncExpr:
+			tableFunc = n.Name
 		case *ast.FuncExpr:
 			if deniedFunctions[n.Name.Lowered()] {
 				denied = n.Name.String()
@@ -125,6 +127,9 @@ func classifySelect(sel ast.SelectStatement, currentDB string, canon func(string
 	}, sel)
 	if denied != "" {
 		return plan{}, errNoFunction(denied)
+	}
+	if tableFunc != "" {
+		return plan{}, errNotSupported("table functions (%s)", tableFunc)
 	}
 	if into != nil && (into.Outfile != "" || into.Dumpfile != "") {
 		return plan{}, errDenied("SELECT ... INTO OUTFILE/DUMPFILE writes files and is not allowed")

@@ -85,6 +85,10 @@ func New(cfg Config) (*Server, error) {
 	s.memory = newMemoryGuard(cfg.QueryMemory)
 	pro := &provider{srv: s}
 	s.engine = sqle.New(analyzer.NewDefault(pro), &sqle.Config{IsReadOnly: true})
+	// @@version and friends; process-wide in GMS, and one server per process.
+	if err := gms.SystemVariables.AssignValues(map[string]any{"version": ServerVersion, "version_comment": "fhirlake (DuckDB)"}); err != nil {
+		return nil, fmt.Errorf("sqlserver: set @@version: %w", err)
+	}
 	return s, nil
 }
 

@@ -780,9 +780,29 @@ func (t *translator) groupConcat(g *ast.GroupConcatExpr) (texpr, error) {
 	if !g.Separator.DefaultSeparator || g.Separator.SeparatorString != "" {
 		sep = g.Separator.SeparatorString
 	}
+	distinct := strings.TrimSpace(g.Distinct) != ""
+	if distinct && len(g.OrderBy) > 0 {
+		// DuckDB orders a DISTINCT aggregate only by its argument: sort the
+		// distinct values instead (ordering by the value itself only).
+		if len(args) != 1 || len(g.OrderBy) != 1 {
+			return texpr{}, errNotSupported("GROUP_CONCAT(DISTINCT ... ORDER BY ...) with more than one expression")
+		}
+		o, err := t.expr(g.OrderBy[0].Expr)
+		if err != nil {
+			return texpr{}, err
+		}
+		if o.sql != args[0].sql {
+			return texpr{}, errNotSupported("GROUP_CONCAT(DISTINCT x ORDER BY y) with y other than x")
+		}
+		dir := "'ASC'"
+		if strings.EqualFold(g.OrderBy[0].Direction, ast.DescScr) {
+			dir = "'DESC'"
+		}
+		return plain("array_to_string(list_sort(list_distinct(list(" + args[0].sql + ")), " + dir + "), " + quoteString(sep) + ")"), nil
+	}
 	var b strings.Builder
 	b.WriteString("string_agg(")
-	if strings.TrimSpace(g.Distinct) != "" {
+	if distinct {
 		b.WriteString("DISTINCT ")
 	}
 	b.WriteString(val + ", " + quoteString(sep))
@@ -815,11 +835,18 @@ func convert(in texpr, ct *ast.ConvertType) (texpr, error) {
 		dt, _ := parseDuckType(to)
 		return texpr{sql: "TRY_CAST(" + strArg(in) + " AS " + to + ")", typ: dt}
 	}
+	// MySQL reads the leading integer of a string and 0 when there is none.
+	integer := func(to string) texpr {
+		v := strArg(in)
+		prefix := "TRY_CAST(regexp_extract(CAST(" + v + " AS VARCHAR), '^\\s*([-+]?[0-9]+)', 1) AS " + to + ")"
+		return texpr{sql: "CASE WHEN " + v + " IS NULL THEN NULL ELSE coalesce(TRY_CAST(" + v + " AS " + to + "), " + prefix + ", 0) END",
+			typ: &duckType{Name: to}}
+	}
 	switch typ {
 	case "signed", "signed integer", "integer", "int", "bigint":
-		return cast("BIGINT"), nil
+		return integer("BIGINT"), nil
 	case "unsigned", "unsigned integer":
-		return cast("UBIGINT"), nil
+		return integer("UBIGINT"), nil
 	case "char", "nchar", "varchar", "text":
 		out := texpr{sql: "CAST(" + strArg(in) + " AS VARCHAR)", typ: &duckType{Name: "VARCHAR"}}
 		if n, ok := arg(ct.Length); ok {
