@@ -2,6 +2,8 @@ package sqlserver
 
 import (
 	"fmt"
+	gms "github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
 	"strings"
 
 	ast "github.com/dolthub/vitess/go/vt/sqlparser"
@@ -55,9 +57,13 @@ func classify(stmt ast.Statement, currentDB string, canon func(string) string) (
 		return plan{route: routeGMS}, nil
 	case *ast.Set:
 		for _, e := range s.Exprs {
-			switch strings.ToLower(string(e.Scope)) {
-			case "global", "persist", "persist_only":
+			switch e.Scope {
+			case ast.SetScope_Global, ast.SetScope_Persist, ast.SetScope_PersistOnly:
 				return plan{}, errDenied("you need (at least one of) the SUPER or SYSTEM_VARIABLES_ADMIN privilege(s) for this operation: SET %s is not allowed", strings.ToUpper(string(e.Scope)))
+			case ast.SetScope_None, ast.SetScope_Session:
+				if err := checkSessionVariable(e); err != nil {
+					return plan{}, err
+				}
 			}
 		}
 		return plan{route: routeGMS}, nil
@@ -76,7 +82,34 @@ func classify(stmt ast.Statement, currentDB string, canon func(string) string) (
 	case *ast.Prepare, *ast.Execute, *ast.Deallocate:
 		return plan{}, errNotSupported("SQL PREPARE/EXECUTE (use the binary protocol's prepared statements)")
 	}
-	return plan{}, errNotSupported("this statement (%s)", statementName(stmt))
+	name := statementName(stmt)
+	for _, w := range []string{"CREATE", "DROP", "ALTER", "RENAME", "TRUNCATE", "GRANT", "REVOKE"} {
+		if strings.HasPrefix(name, w) {
+			return plan{}, errReadOnly(name)
+		}
+	}
+	return plan{}, errNotSupported("this statement (%s)", name)
+}
+
+// checkSessionVariable refuses SET of names that are not MySQL system
+// variables (DuckDB settings such as memory_limit among them) with MySQL's
+// own error, before GMS sees them.
+func checkSessionVariable(e *ast.SetVarExpr) error {
+	if e.Name == nil {
+		return nil
+	}
+	name := strings.ToLower(e.Name.Name.String())
+	switch name {
+	case "names", "charset", "character set", "character_set", ast.TransactionStr:
+		return nil
+	}
+	if strings.HasPrefix(name, "@") {
+		return nil
+	}
+	if _, _, ok := gms.SystemVariables.GetGlobal(name); !ok {
+		return mysql.NewSQLError(mysql.ERUnknownSystemVariable, mysql.SSUnknownSQLState, "Unknown system variable '%s'", name)
+	}
+	return nil
 }
 
 func statementName(stmt ast.Statement) string {
