@@ -249,3 +249,60 @@ func (t *table) PartitionRows(*gms.Context, gms.Partition) (gms.RowIter, error) 
 func (t *table) RowCount(*gms.Context) (uint64, bool, error) { return t.info.Rows, false, nil }
 
 func (t *table) DataLength(*gms.Context) (uint64, error) { return 0, nil }
+
+var _ gms.IndexAddressable = (*table)(nil)
+
+// GetIndexes reports the DuckDB primary key as MySQL's PRIMARY index, for
+// SHOW INDEX and information_schema.STATISTICS.
+func (t *table) GetIndexes(*gms.Context) ([]gms.Index, error) {
+	var cols []*gms.Column
+	for _, c := range t.sch {
+		if c.PrimaryKey {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	return []gms.Index{&primaryIndex{db: t.db, table: t.info.Name, cols: cols}}, nil
+}
+
+// IndexedAccess is never used: GMS does not read data tables.
+func (t *table) IndexedAccess(*gms.Context, gms.IndexLookup) gms.IndexedTable { return nil }
+
+func (t *table) PreciseMatch() bool { return false }
+
+type primaryIndex struct {
+	db, table string
+	cols      []*gms.Column
+}
+
+var _ gms.Index = (*primaryIndex)(nil)
+
+func (i *primaryIndex) ID() string       { return "PRIMARY" }
+func (i *primaryIndex) Database() string { return i.db }
+func (i *primaryIndex) Table() string    { return i.table }
+func (i *primaryIndex) Expressions() []string {
+	out := make([]string, len(i.cols))
+	for j, c := range i.cols {
+		out[j] = i.table + "." + c.Name
+	}
+	return out
+}
+func (i *primaryIndex) IsUnique() bool    { return true }
+func (i *primaryIndex) IsSpatial() bool   { return false }
+func (i *primaryIndex) IsFullText() bool  { return false }
+func (i *primaryIndex) IsVector() bool    { return false }
+func (i *primaryIndex) Comment() string   { return "" }
+func (i *primaryIndex) IndexType() string { return "BTREE" }
+func (i *primaryIndex) IsGenerated() bool { return false }
+func (i *primaryIndex) ColumnExpressionTypes() []gms.ColumnExpressionType {
+	out := make([]gms.ColumnExpressionType, len(i.cols))
+	for j, c := range i.cols {
+		out[j] = gms.ColumnExpressionType{Expression: i.table + "." + c.Name, Type: c.Type}
+	}
+	return out
+}
+func (i *primaryIndex) CanSupport(*gms.Context, ...gms.Range) bool { return false }
+func (i *primaryIndex) CanSupportOrderBy(gms.Expression) bool      { return false }
+func (i *primaryIndex) PrefixLengths() []uint16                    { return nil }
