@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -103,9 +104,8 @@ func (r *Rows) appendRow(out []sqltypes.Value) ([]sqltypes.Value, error) {
 	return out, nil
 }
 
-// describe prepares q in DuckDB without running it, checks that it is a
-// query (the translator only writes SELECTs; this is the second lock), and
-// returns its result columns.
+// describe prepares q in DuckDB without running it and returns its result
+// columns (for COM_STMT_PREPARE).
 func describe(ctx context.Context, conn *sql.Conn, q string, explain bool) ([]string, []*duckType, error) {
 	var names []string
 	var typs []*duckType
@@ -114,43 +114,12 @@ func describe(ctx context.Context, conn *sql.Conn, q string, explain bool) ([]st
 		if !ok {
 			return fmt.Errorf("store connection is %T, not DuckDB", dc)
 		}
-		ds, err := pc.PrepareContext(ctx, q)
+		st, n, t, err := prepareQuery(ctx, pc, q, explain)
 		if err != nil {
 			return err
 		}
-		defer ds.Close()
-		st, ok := ds.(*duckdb.Stmt)
-		if !ok {
-			return fmt.Errorf("store statement is %T, not DuckDB", ds)
-		}
-		kind, err := st.StatementType()
-		if err != nil {
-			return err
-		}
-		want := duckdb.STATEMENT_TYPE_SELECT
-		if explain {
-			want = duckdb.STATEMENT_TYPE_EXPLAIN
-		}
-		if kind != want {
-			return errDenied("only queries are allowed (DuckDB statement type %d)", kind)
-		}
-		n, err := st.ColumnCount()
-		if err != nil {
-			return err
-		}
-		for i := 0; i < n; i++ {
-			name, err := st.ColumnName(i)
-			if err != nil {
-				return err
-			}
-			info, err := st.ColumnTypeInfo(i)
-			if err != nil {
-				return err
-			}
-			names = append(names, name)
-			typs = append(typs, fromTypeInfo(info, 0))
-		}
-		return nil
+		names, typs = n, t
+		return st.Close()
 	})
 	return names, typs, err
 }
@@ -202,9 +171,138 @@ var typeNames = map[duckdb.Type]string{
 	duckdb.TYPE_TIME_TZ: "TIME WITH TIME ZONE", duckdb.TYPE_TIMESTAMP_TZ: "TIMESTAMP WITH TIME ZONE",
 }
 
+// stream executes translated DuckDB SQL on one connection of the store,
+// calling head once with the columns and row for every row (the slice is
+// reused). It prepares the query once: the prepared statement tells the
+// columns, and runs as is unless some column must be converted.
+func stream(ctx context.Context, db *sql.DB, q string, explain bool, head func([]Column) error, row func([]driver.Value) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to store: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("store connection is %T, not DuckDB", dc)
+		}
+		st, names, typs, err := prepareQuery(ctx, pc, q, explain)
+		if err != nil {
+			return err
+		}
+		if final := transportSQL(q, names, typs, explain); final != q {
+			st.Close()
+			if st, _, _, err = prepareQuery(ctx, pc, final, explain); err != nil {
+				return err
+			}
+		}
+		defer st.Close()
+		cols := columnsOf(names, typs)
+		if err := head(cols); err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest := make([]driver.Value, len(cols))
+		for {
+			if err := rows.Next(dest); err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				return err
+			}
+			if err := row(dest); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// prepareQuery prepares q and checks that DuckDB sees a query.
+func prepareQuery(ctx context.Context, pc driver.ConnPrepareContext, q string, explain bool) (*duckdb.Stmt, []string, []*duckType, error) {
+	ds, err := pc.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, ok := ds.(*duckdb.Stmt)
+	if !ok {
+		ds.Close()
+		return nil, nil, nil, fmt.Errorf("store statement is %T, not DuckDB", ds)
+	}
+	names, typs, err := statementColumns(st, explain)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, names, typs, nil
+}
+
+func statementColumns(st *duckdb.Stmt, explain bool) ([]string, []*duckType, error) {
+	kind, err := st.StatementType()
+	if err != nil {
+		return nil, nil, err
+	}
+	want := duckdb.STATEMENT_TYPE_SELECT
+	if explain {
+		want = duckdb.STATEMENT_TYPE_EXPLAIN
+	}
+	if kind != want {
+		return nil, nil, errDenied("only queries are allowed (DuckDB statement type %d)", kind)
+	}
+	n, err := st.ColumnCount()
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, n)
+	typs := make([]*duckType, n)
+	for i := 0; i < n; i++ {
+		if names[i], err = st.ColumnName(i); err != nil {
+			return nil, nil, err
+		}
+		info, err := st.ColumnTypeInfo(i)
+		if err != nil {
+			return nil, nil, err
+		}
+		typs[i] = fromTypeInfo(info, 0)
+	}
+	return names, typs, nil
+}
+
+// transportSQL wraps q so that DuckDB converts nested and exotic columns to
+// the text clients get; q itself when nothing needs converting.
+func transportSQL(q string, names []string, typs []*duckType, explain bool) string {
+	if explain {
+		return q
+	}
+	wrap := make([]string, len(typs))
+	needed := false
+	for i, dt := range typs {
+		col := "#" + strconv.Itoa(i+1)
+		if f := dt.transport(); f != "" {
+			needed = true
+			col = fmt.Sprintf(f, col)
+		}
+		wrap[i] = col + " AS " + quoteIdent(names[i])
+	}
+	if !needed {
+		return q
+	}
+	return "SELECT " + strings.Join(wrap, ", ") + " FROM (" + q + ") AS _q"
+}
+
+func columnsOf(names []string, typs []*duckType) []Column {
+	cols := make([]Column, len(names))
+	for i, dt := range typs {
+		cols[i] = Column{Name: names[i], DuckType: dt.String(), MySQLType: dt.mysqlType()}
+	}
+	return cols
+}
+
 // run executes translated DuckDB SQL on one connection of the store and
-// returns its rows, with nested and exotic columns converted in DuckDB to
-// the text MySQL clients get.
+// returns its rows, for Execute's iterator.
 func run(ctx context.Context, db *sql.DB, q string, explain bool) (*Rows, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -215,30 +313,14 @@ func run(ctx context.Context, db *sql.DB, q string, explain bool) (*Rows, error)
 		conn.Close()
 		return nil, err
 	}
-	final := q
-	var wrap []string
-	needWrap := false
-	for i, dt := range typs {
-		col := "#" + strconv.Itoa(i+1)
-		if f := dt.transport(); f != "" {
-			needWrap = true
-			col = fmt.Sprintf(f, col)
-		}
-		wrap = append(wrap, col+" AS "+quoteIdent(names[i]))
-	}
-	if needWrap && !explain {
-		final = "SELECT " + strings.Join(wrap, ", ") + " FROM (" + q + ") AS _q"
-	}
-	rows, err := conn.QueryContext(ctx, final)
+	rows, err := conn.QueryContext(ctx, transportSQL(q, names, typs, explain))
 	if err != nil {
 		conn.Close()
 		return nil, err
 	}
-	r := &Rows{rows: rows, conn: conn}
-	for i, dt := range typs {
-		mt := dt.mysqlType()
-		r.cols = append(r.cols, Column{Name: names[i], DuckType: dt.String(), MySQLType: mt})
-		r.kinds = append(r.kinds, mt.Type())
+	r := &Rows{rows: rows, conn: conn, cols: columnsOf(names, typs)}
+	for _, c := range r.cols {
+		r.kinds = append(r.kinds, c.MySQLType.Type())
 	}
 	r.vals = make([]any, len(typs))
 	r.ptrs = make([]any, len(typs))

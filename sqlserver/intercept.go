@@ -2,6 +2,8 @@ package sqlserver
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 	"strconv"
 
 	"github.com/dolthub/go-mysql-server/server"
@@ -282,23 +284,30 @@ func (s *Server) runData(ctx *gms.Context, c *mysql.Conn, p plan, query string, 
 	stop := s.memory.watch(runCtx, st.DB(), cancel)
 	defer stop()
 
-	rows, err := run(runCtx, st.DB(), q, p.route == routeExplain)
-	if err != nil {
-		return queryError(runCtx, err)
-	}
-	defer rows.Close()
-	fields := make([]*querypb.Field, len(rows.cols))
-	for i, col := range rows.cols {
-		fields[i] = field(ctx, col.Name, "", col.MySQLType)
-	}
-	res := &sqltypes.Result{Fields: fields}
+	var fields []*querypb.Field
+	var kinds []querypb.Type
+	var res *sqltypes.Result
 	sent := false
-	for rows.Next() {
-		row, err := rows.appendRow(make([]sqltypes.Value, 0, len(fields)))
-		if err != nil {
-			return queryError(runCtx, err)
+	head := func(cols []Column) error {
+		for _, col := range cols {
+			fields = append(fields, field(ctx, col.Name, "", col.MySQLType))
+			kinds = append(kinds, col.MySQLType.Type())
 		}
-		res.Rows = append(res.Rows, row)
+		res = &sqltypes.Result{Fields: fields}
+		return nil
+	}
+	row := func(vals []driver.Value) error {
+		out := make([]sqltypes.Value, len(vals))
+		for i, v := range vals {
+			b, ok, err := appendValue(nil, v, kinds[i])
+			if err != nil {
+				return fmt.Errorf("column %s: %w", fields[i].Name, err)
+			}
+			if ok {
+				out[i] = sqltypes.MakeTrusted(kinds[i], b)
+			}
+		}
+		res.Rows = append(res.Rows, out)
 		if len(res.Rows) == rowBatch {
 			if err := send(res); err != nil {
 				return err
@@ -306,8 +315,9 @@ func (s *Server) runData(ctx *gms.Context, c *mysql.Conn, p plan, query string, 
 			sent = true
 			res = &sqltypes.Result{Fields: fields}
 		}
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	if err := stream(runCtx, st.DB(), q, p.route == routeExplain, head, row); err != nil {
 		return queryError(runCtx, err)
 	}
 	if len(res.Rows) > 0 || !sent {
