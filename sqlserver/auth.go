@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"net"
+	"sync"
+	"sync/atomic"
 
 	gms "github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
@@ -14,6 +16,24 @@ import (
 // caching_sha2_password.
 type authServer struct {
 	secret func(user string) (string, bool)
+	// tls: offer caching_sha2_password first (MySQL 8's default); clients
+	// on plain TCP are switched to mysql_native_password.
+	tls bool
+	// logins counts successful logins by method, for tests and metrics.
+	logins sync.Map // mysql.AuthMethodDescription -> *atomic.Int64
+}
+
+func (a *authServer) count(m mysql.AuthMethodDescription) {
+	v, _ := a.logins.LoadOrStore(m, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func (a *authServer) loginCount(m mysql.AuthMethodDescription) int64 {
+	v, ok := a.logins.Load(m)
+	if !ok {
+		return 0
+	}
+	return v.(*atomic.Int64).Load()
 }
 
 var _ mysql.AuthServer = (*authServer)(nil)
@@ -26,6 +46,9 @@ func (a *authServer) AuthMethods() []mysql.AuthMethod {
 }
 
 func (a *authServer) DefaultAuthMethodDescription() mysql.AuthMethodDescription {
+	if a.tls {
+		return mysql.CachingSha2Password
+	}
 	return mysql.MysqlNativePassword
 }
 
@@ -63,6 +86,7 @@ func (a *authServer) UserEntryWithHash(_ []*x509.Certificate, salt []byte, user 
 	if !ok || subtle.ConstantTimeCompare(want, resp) != 1 {
 		return nil, denied(user)
 	}
+	a.count(mysql.MysqlNativePassword)
 	return connUser(user, addr), nil
 }
 
@@ -74,6 +98,7 @@ func (a *authServer) UserEntryWithCacheHash(_ []*x509.Certificate, salt []byte, 
 	if !ok || subtle.ConstantTimeCompare(want, resp) != 1 {
 		return nil, mysql.AuthRejected, denied(user)
 	}
+	a.count(mysql.CachingSha2Password)
 	return connUser(user, addr), mysql.AuthAccepted, nil
 }
 
@@ -84,5 +109,6 @@ func (a *authServer) UserEntryWithPassword(_ []*x509.Certificate, user, password
 	if !ok || subtle.ConstantTimeCompare(pw, []byte(password)) != 1 {
 		return nil, denied(user)
 	}
+	a.count(mysql.CachingSha2Password)
 	return connUser(user, addr), nil
 }

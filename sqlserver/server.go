@@ -51,6 +51,7 @@ type Server struct {
 	engine  *sqle.Engine
 	schemas *schemaCache
 	memory  *memoryGuard
+	auth    *authServer
 
 	mu   sync.Mutex
 	gms  *server.Server
@@ -145,7 +146,8 @@ func (s *Server) captureSessions(e *sqle.Engine, sm *server.SessionManager, h my
 
 // listener builds the wire listener with our authentication.
 func (s *Server) listener(cfg server.Config, lc mysql.ListenerConfig, _ server.ServerEventListener) (server.ProtocolListener, error) {
-	lc.AuthServer = &authServer{secret: s.cfg.Secret}
+	s.auth = &authServer{secret: s.cfg.Secret, tls: s.cfg.TLS != nil}
+	lc.AuthServer = s.auth
 	lc.AllowClearTextWithoutTLS = false
 	l, err := mysql.NewListenerWithConfig(lc)
 	if err != nil {
