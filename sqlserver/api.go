@@ -31,6 +31,7 @@ func Execute(ctx context.Context, st Store, query string) ([]Column, *Rows, erro
 }
 
 func translateFor(ctx context.Context, st Store, query string) (string, bool, error) {
+	query = keepPatternEscapes(query)
 	stmt, end, err := ast.ParseOne(ctx, query)
 	if err != nil {
 		if err == ast.ErrEmpty {

@@ -300,6 +300,8 @@ func (t *translator) selectExpr(se ast.SelectExpr) (string, error) {
 		if name == "" {
 			if c, ok := e.Expr.(*ast.ColName); ok && !strings.HasPrefix(c.Name.String(), "@") {
 				name = c.Name.String()
+			} else if v, ok := e.Expr.(*ast.SQLVal); ok && v.Type == ast.StrVal {
+				name = string(v.Val) // MySQL names a string literal column by its value
 			} else {
 				name = strings.TrimSpace(e.InputExpression)
 			}
