@@ -31,15 +31,14 @@ func Execute(ctx context.Context, st Store, query string) ([]Column, *Rows, erro
 }
 
 func translateFor(ctx context.Context, st Store, query string) (string, bool, error) {
-	query = keepPatternEscapes(query)
-	stmt, end, err := ast.ParseOne(ctx, query)
+	stmt, rest, err := parseFirst(ctx, query, true, ast.ParserOptions{})
 	if err != nil {
 		if err == ast.ErrEmpty {
 			return "", false, errSyntax("Query was empty")
 		}
 		return "", false, errSyntax("%v", err)
 	}
-	if rest := strings.Trim(query[min(end, len(query)):], " \t\r\n;"); rest != "" {
+	if rest = strings.Trim(rest, " \t\r\n;"); rest != "" {
 		return "", false, errSyntax("one statement at a time: unexpected %q", clip(rest, 40))
 	}
 	canon := func(name string) string {

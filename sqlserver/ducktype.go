@@ -177,6 +177,9 @@ func (p *typeParser) typ(depth int) (*duckType, error) {
 	if depth > maxTypeDepth {
 		return nil, fmt.Errorf("type nested deeper than %d", maxTypeDepth)
 	}
+	if p.peek() == '"' {
+		return nil, fmt.Errorf("type name expected at offset %d, not a quoted name", p.i)
+	}
 	name, err := p.ident()
 	if err != nil {
 		return nil, err

@@ -52,15 +52,9 @@ func (i *interceptor) parse(ctx context.Context, c *mysql.Conn, query string, mu
 	if err != nil {
 		return parsed{}, err
 	}
-	fixed := keepPatternEscapes(query)
-	stmt, _, rem, err := gms.GlobalParser.ParseWithOptions(sqlCtx, fixed, ';', multi, gms.LoadSqlMode(sqlCtx).ParserOptions())
+	stmt, rem, err := parseFirst(sqlCtx, query, multi, gms.LoadSqlMode(sqlCtx).ParserOptions())
 	if err != nil {
 		return parsed{ctx: sqlCtx}, err
-	}
-	if rem != "" && fixed != query {
-		// The remainder goes back to the wire layer: cut it from the
-		// original text, which ends the same way.
-		rem = query[len(query)-len(rem):]
 	}
 	return parsed{ctx: sqlCtx, stmt: stmt, remainder: rem}, nil
 }

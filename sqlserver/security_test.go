@@ -45,6 +45,7 @@ func TestRefusesWritesAndEscapes(t *testing.T) {
 		{"SELECT * FROM search.token_index", 1049},
 		{"SELECT * FROM `patient\"; ATTACH '/tmp/x.db' AS x; --`", 1146},
 		{"COPY patient TO '/tmp/fhirlake-out.csv'", 1064},
+		{"SELECT''", 1064}, // panics the SQL parser; must be a syntax error
 		{"ATTACH '/tmp/x.db' AS x", 1064},
 		{"INSTALL httpfs", 1064},
 		{"LOAD httpfs", 1064},
