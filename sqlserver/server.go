@@ -22,7 +22,8 @@ const ServerVersion = "8.0.33-fhirlake"
 
 // Config configures the MySQL server.
 type Config struct {
-	// Addr is where ListenAndServe listens (default 127.0.0.1:3306).
+	// Addr is where ListenAndServe listens; empty: DefaultAddr, or a free
+	// port when that is taken (see Listen).
 	Addr string
 	// TLS, when set, is offered to clients (the HTTPS certificate).
 	TLS *tls.Config
@@ -68,9 +69,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Secret == nil {
 		return nil, errors.New("sqlserver: Config.Secret is required")
 	}
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:3306"
-	}
 	if cfg.SchemaTTL <= 0 {
 		cfg.SchemaTTL = 2 * time.Second
 	}
@@ -93,11 +91,32 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// DefaultAddr is where the server listens unless told otherwise.
+const DefaultAddr = "127.0.0.1:3306"
+
+// Listen opens the MySQL listener. An empty addr means DefaultAddr, and
+// when that port is taken a free port on 127.0.0.1 instead: the caller
+// shows ln.Addr() at start.
+func Listen(addr string) (net.Listener, error) {
+	if addr != "" {
+		return net.Listen("tcp", addr)
+	}
+	ln, err := net.Listen("tcp", DefaultAddr)
+	if err == nil {
+		return ln, nil
+	}
+	ln, err2 := net.Listen("tcp", "127.0.0.1:0")
+	if err2 != nil {
+		return nil, fmt.Errorf("mysql listen: %w", errors.Join(err, err2))
+	}
+	return ln, nil
+}
+
 // ListenAndServe listens on Config.Addr and serves.
 func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	ln, err := Listen(s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("mysql listen: %w", err)
+		return err
 	}
 	return s.Serve(ln)
 }
@@ -168,18 +187,14 @@ func sessionBuilder(ctx context.Context, conn *mysql.Conn, addr string) (gms.Ses
 	return gms.NewBaseSessionWithClientServer(addr, client, conn.ConnectionID), nil
 }
 
-// Addr is the address the server listens on.
+// Addr is the address the server listens on; nil before Serve.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != nil {
 		return s.ln.Addr()
 	}
-	a, err := net.ResolveTCPAddr("tcp", s.cfg.Addr)
-	if err != nil {
-		return nil
-	}
-	return a
+	return nil
 }
 
 // Close stops accepting connections and closes the open ones.

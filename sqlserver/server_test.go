@@ -112,3 +112,5 @@ func TestLoginAndBasicQuery(t *testing.T) {
 	defer cancel()
 	_ = ctx
 }
+
+func openDSN(dsn string) (*sql.DB, error) { return sql.Open("mysql", dsn) }

@@ -1,0 +1,90 @@
+package sqlserver
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+// Clients turn on multi-statements: each statement is routed on its own.
+func TestMultiStatements(t *testing.T) {
+	ts := startServer(t, nil)
+	db, err := openDSN(ts.dsn("AKIDALICE", "s1", "&multiStatements=true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SET @g = 'female'; SELECT COUNT(*) FROM patient WHERE gender = @g; SELECT @@version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for {
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		if !rows.NextResultSet() {
+			break
+		}
+	}
+	var females string
+	if err := ts.s1.db.QueryRow("SELECT count(*)::VARCHAR FROM patient WHERE gender = 'female'").Scan(&females); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != females+","+ServerVersion {
+		t.Fatalf("results %v, want %s and the version", got, females)
+	}
+	// A write hidden after a query is refused.
+	if _, err := db.Exec("SELECT 1 FROM patient LIMIT 1; DELETE FROM patient"); mysqlCode(err) != 1290 {
+		t.Fatalf("DELETE after a SELECT: %v", err)
+	}
+}
+
+func TestExplainAndProcessList(t *testing.T) {
+	ts := startServer(t, nil)
+	db := ts.open(t, "AKIDALICE", "s1")
+	res := goDriverRows(db, "EXPLAIN SELECT COUNT(*) FROM patient WHERE gender = 'female'", false)
+	if res.err != nil || len(res.rows) == 0 || !strings.Contains(strings.Join(res.rows[0], " "), "patient") {
+		t.Fatalf("EXPLAIN: %v %v", res.rows, res.err)
+	}
+	if res := goDriverRows(db, "SHOW PROCESSLIST", false); res.err != nil || len(res.rows) == 0 {
+		t.Fatalf("SHOW PROCESSLIST: %v", res.err)
+	}
+	// USE by the store's name, then DATABASE() names it so.
+	conn := ts.open(t, "AKIDALICE", "")
+	conn.SetMaxOpenConns(1)
+	if _, err := conn.Exec("USE demo"); err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var n int
+	if err := conn.QueryRow("SELECT DATABASE(), COUNT(*) FROM patient").Scan(&name, &n); err != nil || name != "demo" || n != 20 {
+		t.Fatalf("after USE demo: %q %d %v", name, n, err)
+	}
+	// No database selected.
+	fresh := ts.open(t, "AKIDALICE", "")
+	if _, err := fresh.Exec("SELECT * FROM patient"); mysqlCode(err) != 1046 {
+		t.Fatalf("without a database: %v, want 1046", err)
+	}
+}
+
+func TestListenFallsBackToAFreePort(t *testing.T) {
+	busy, err := net.Listen("tcp", DefaultAddr)
+	if err != nil {
+		t.Skipf("cannot hold %s for the test: %v", DefaultAddr, err)
+	}
+	defer busy.Close()
+	ln, err := Listen("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if ln.Addr().String() == DefaultAddr || !strings.HasPrefix(ln.Addr().String(), "127.0.0.1:") {
+		t.Fatalf("listening on %s", ln.Addr())
+	}
+}
