@@ -56,6 +56,13 @@ func (r *Rows) Next() bool {
 	return true
 }
 
+// Text returns column i of the current row as MySQL clients get it
+// (JSON text for nested values); ok is false for NULL.
+func (r *Rows) Text(i int) (string, bool, error) {
+	b, ok, err := appendValue(nil, r.vals[i], r.kinds[i])
+	return string(b), ok, err
+}
+
 // Values returns the current row; the slice is reused by Next.
 func (r *Rows) Values() []any { return r.vals }
 

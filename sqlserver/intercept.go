@@ -169,7 +169,7 @@ func (s *Server) classify(ctx *gms.Context, stmt ast.Statement) (plan, error) {
 }
 
 // prepareData resolves the plan's store and translates the query.
-func (s *Server) prepareData(ctx *gms.Context, p plan, params map[string]*querypb.BindVariable) (Store, string, error) {
+func (s *Server) prepareData(ctx *gms.Context, p plan, params map[string]*querypb.BindVariable, nullParams bool) (Store, string, error) {
 	stores := (&provider{srv: s}).visible(ctx)
 	st, ok := resolveStore(stores, p.db)
 	if !ok {
@@ -186,8 +186,9 @@ func (s *Server) prepareData(ctx *gms.Context, p plan, params map[string]*queryp
 			other, ok := resolveStore(stores, name)
 			return ok && other.ID() == st.ID()
 		},
-		sess:   s.sessionInfo(ctx),
-		params: params,
+		sess:       s.sessionInfo(ctx),
+		params:     params,
+		nullParams: nullParams,
 	}
 	q, err := tr.statement(p.sel)
 	if err != nil {
@@ -238,7 +239,7 @@ func plainValue(v any) any {
 // describeData answers COM_STMT_PREPARE for a data query: the result
 // columns as DuckDB would return them.
 func (s *Server) describeData(ctx *gms.Context, p plan) ([]*querypb.Field, error) {
-	st, q, err := s.prepareData(ctx, p, nil)
+	st, q, err := s.prepareData(ctx, p, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +250,16 @@ func (s *Server) describeData(ctx *gms.Context, p plan) ([]*querypb.Field, error
 	defer conn.Close()
 	names, typs, err := describe(ctx, conn, q, p.route == routeExplain)
 	if err != nil {
-		return nil, queryError(ctx, err)
+		// DuckDB may not type a result that depends on a parameter
+		// (SELECT ?): describe it with NULL for every parameter instead.
+		// The execution sends the real columns anyway.
+		_, nq, nerr := s.prepareData(ctx, p, nil, true)
+		if nerr != nil {
+			return nil, nerr
+		}
+		if names, typs, err = describe(ctx, conn, nq, p.route == routeExplain); err != nil {
+			return nil, queryError(ctx, err)
+		}
 	}
 	fields := make([]*querypb.Field, len(names))
 	for i := range names {
@@ -264,7 +274,7 @@ const rowBatch = 256
 // runData runs a data query in DuckDB and streams the rows to the client.
 // The query is registered in GMS's process list, so KILL QUERY cancels it.
 func (s *Server) runData(ctx *gms.Context, c *mysql.Conn, p plan, query string, params map[string]*querypb.BindVariable, send func(*sqltypes.Result) error) error {
-	st, q, err := s.prepareData(ctx, p, params)
+	st, q, err := s.prepareData(ctx, p, params, false)
 	if err != nil {
 		return err
 	}
@@ -296,15 +306,22 @@ func (s *Server) runData(ctx *gms.Context, c *mysql.Conn, p plan, query string, 
 		res = &sqltypes.Result{Fields: fields}
 		return nil
 	}
+	var buf []byte
 	row := func(vals []driver.Value) error {
 		out := make([]sqltypes.Value, len(vals))
+		// One buffer per row; each value is a slice of it (earlier slices
+		// keep their bytes if append moves the buffer).
+		buf = make([]byte, 0, max(64, cap(buf)))
 		for i, v := range vals {
-			b, ok, err := appendValue(nil, v, kinds[i])
+			start := len(buf)
+			var ok bool
+			var err error
+			buf, ok, err = appendValue(buf, v, kinds[i])
 			if err != nil {
 				return fmt.Errorf("column %s: %w", fields[i].Name, err)
 			}
 			if ok {
-				out[i] = sqltypes.MakeTrusted(kinds[i], b)
+				out[i] = sqltypes.MakeTrusted(kinds[i], buf[start:len(buf):len(buf)])
 			}
 		}
 		res.Rows = append(res.Rows, out)

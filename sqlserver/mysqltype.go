@@ -153,6 +153,7 @@ func appendValue(b []byte, v any, kind querypb.Type) (_ []byte, ok bool, err err
 	case float32:
 		return appendFloat(b, float64(x), 32), true, nil
 	case time.Time:
+		x = x.UTC()
 		switch kind {
 		case sqltypes.Date:
 			return x.AppendFormat(b, "2006-01-02"), true, nil

@@ -35,7 +35,10 @@ type translator struct {
 	// params are the values of ? placeholders (:v1, :v2, ...); nil while
 	// preparing, when placeholders become DuckDB parameters.
 	params map[string]*querypb.BindVariable
-	scope  *scope
+	// nullParams renders every placeholder as NULL (to describe a
+	// prepared statement's columns when DuckDB cannot type a parameter).
+	nullParams bool
+	scope      *scope
 }
 
 // scope is one SELECT's FROM clause, for resolving column types.

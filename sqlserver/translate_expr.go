@@ -279,6 +279,9 @@ func (t *translator) sqlVal(v *ast.SQLVal) (texpr, error) {
 		return plain(strconv.FormatUint(n, 10)), nil
 	case ast.ValArg: // ? placeholder, named :v1, :v2, ...
 		name := strings.TrimPrefix(string(v.Val), ":")
+		if t.nullParams {
+			return plain("NULL"), nil
+		}
 		if t.params == nil {
 			n, err := strconv.Atoi(strings.TrimPrefix(name, "v"))
 			if err != nil {

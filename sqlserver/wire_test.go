@@ -191,3 +191,12 @@ func TestCasesMySQL2(t *testing.T) {
 		}
 	}
 }
+
+func TestPreparedParameterInSelectList(t *testing.T) {
+	ts := startServer(t, nil)
+	db := ts.open(t, "AKIDALICE", "s1")
+	var v, id string
+	if err := db.QueryRow("SELECT ?, id FROM patient ORDER BY id LIMIT 1", "x").Scan(&v, &id); err != nil || v != "x" || id == "" {
+		t.Fatalf("SELECT ?: %q %q %v", v, id, err)
+	}
+}
