@@ -85,6 +85,13 @@ func (i *interceptor) query(ctx context.Context, chain server.Chain, c *mysql.Co
 }
 
 func (i *interceptor) passOn(ctx context.Context, chain server.Chain, c *mysql.Conn, query string, cb func(*sqltypes.Result, bool) error, multi bool) (string, error) {
+	// The timeout holds for what GMS evaluates too (SLEEP, BENCHMARK,
+	// information_schema joins).
+	if d := i.srv.cfg.QueryTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
 	if multi {
 		return chain.ComMultiQuery(ctx, c, query, cb)
 	}

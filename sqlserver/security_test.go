@@ -195,6 +195,14 @@ func TestQueryTimeout(t *testing.T) {
 	if err := db.QueryRow("SELECT COUNT(*) FROM patient").Scan(&n); err != nil || n != 20 {
 		t.Fatalf("quick query after a timeout: %d %v", n, err)
 	}
+	// What GMS evaluates is bounded too.
+	start = time.Now()
+	if err := db.QueryRow("SELECT SLEEP(30)").Scan(&n); err == nil && time.Since(start) > 5*time.Second {
+		t.Fatalf("SLEEP(30) ran %v despite the timeout", time.Since(start))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("SLEEP(30) took %v", d)
+	}
 }
 
 func TestQueryMemoryCap(t *testing.T) {

@@ -76,6 +76,10 @@ SELECT `patient`.`gender`, count(*) AS count FROM `s1`.`patient` GROUP BY `patie
 -- tool: mysql
 SHOW TABLES;
 -- tool: mysql
+SHOW TABLE STATUS FROM `s1`;
+-- tool: mysql
+SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = 's1';
+-- tool: mysql
 SHOW FULL COLUMNS FROM patient;
 -- tool: mysql
 SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 's1' ORDER BY table_name;
