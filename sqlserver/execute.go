@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	gms "github.com/dolthub/go-mysql-server/sql"
-	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -93,22 +92,6 @@ func (r *Rows) Close() error {
 		r.done = nil
 	}
 	return err
-}
-
-// appendRow appends the current row as MySQL wire values.
-func (r *Rows) appendRow(out []sqltypes.Value) ([]sqltypes.Value, error) {
-	for i, v := range r.vals {
-		b, ok, err := appendValue(nil, v, r.kinds[i])
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", r.cols[i].Name, err)
-		}
-		if !ok {
-			out = append(out, sqltypes.NULL)
-			continue
-		}
-		out = append(out, sqltypes.MakeTrusted(r.kinds[i], b))
-	}
-	return out, nil
 }
 
 // describe prepares q in DuckDB without running it and returns its result

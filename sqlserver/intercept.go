@@ -3,6 +3,7 @@ package sqlserver
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -231,14 +232,10 @@ func (s *Server) sessionInfo(ctx *gms.Context) sessionInfo {
 	}
 }
 
-// plainValue turns GMS values into ones literal() prints as numbers.
+// plainValue turns GMS's DECIMAL values into numbers for literal().
 func plainValue(v any) any {
-	switch x := v.(type) {
-	case decimal.Decimal:
-		f, _ := x.Float64()
-		return f
-	case int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64, string, bool, nil:
-		return v
+	if d, ok := v.(decimal.Decimal); ok {
+		return json.Number(d.String())
 	}
 	return v
 }

@@ -88,3 +88,29 @@ func TestListenFallsBackToAFreePort(t *testing.T) {
 		t.Fatalf("listening on %s", ln.Addr())
 	}
 }
+
+// User variables set in the session reach data queries as values.
+func TestUserVariablesInDataQueries(t *testing.T) {
+	ts := startServer(t, nil)
+	db := ts.open(t, "AKIDALICE", "s1")
+	db.SetMaxOpenConns(1)
+	for _, q := range []string{"SET @minbmi = 25.5", "SET @g = 'female'", "SET @n = 2"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got, want int
+	if err := db.QueryRow("SELECT COUNT(*) FROM observation o JOIN patient p ON o.subject->>'$.reference' = CONCAT('urn:uuid:', p.id) WHERE o.valueQuantity->>'$.value' > @minbmi AND p.gender = @g AND o.code->>'$.coding[0].code' = '39156-5'").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.s1.db.QueryRow("SELECT count(*) FROM observation o JOIN patient p ON o.subject.reference = 'urn:uuid:' || p.id WHERE o.valueQuantity.value > 25.5 AND p.gender = 'female' AND o.code.coding[1].code = '39156-5'").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if got != want || want == 0 {
+		t.Fatalf("count %d, want %d", got, want)
+	}
+	var ids int
+	if err := db.QueryRow("SELECT COUNT(*) FROM (SELECT id FROM patient ORDER BY id LIMIT 5) t WHERE 1 = @n - 1").Scan(&ids); err != nil || ids != 5 {
+		t.Fatalf("integer variable: %d %v", ids, err)
+	}
+}

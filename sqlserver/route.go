@@ -113,12 +113,7 @@ func checkSessionVariable(e *ast.SetVarExpr) error {
 }
 
 func statementName(stmt ast.Statement) string {
-	n := strings.TrimPrefix(strings.TrimPrefix(typeName(stmt), "*"), "sqlparser.")
-	return strings.ToUpper(n)
-}
-
-func typeName(v any) string {
-	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(sprintType(v), "*"), "sqlparser."), "ast.")
+	return strings.ToUpper(strings.TrimPrefix(fmt.Sprintf("%T", stmt), "*sqlparser."))
 }
 
 // classifySelect looks at every table a SELECT reads.
@@ -199,5 +194,3 @@ func classifySelect(sel ast.SelectStatement, currentDB string, canon func(string
 	}
 	return plan{route: routeDuck, db: dataDB, sel: sel}, nil
 }
-
-func sprintType(v any) string { return fmt.Sprintf("%T", v) }

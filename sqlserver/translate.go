@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -512,6 +513,11 @@ func literal(v any) string {
 		return strconv.FormatFloat(float64(x), 'g', -1, 32)
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64)
+	case json.Number: // a decimal, validated as a number
+		if _, err := strconv.ParseFloat(string(x), 64); err == nil {
+			return string(x)
+		}
+		return quoteString(string(x))
 	case fmt.Stringer:
 		return quoteString(x.String())
 	}
