@@ -40,19 +40,69 @@ var fixtureTypes = map[string]string{
 	"encounter": "Encounter", "medicationrequest": "MedicationRequest", "immunization": "Immunization",
 }
 
-// newTestStore builds a store in a temporary DuckDB file. With data false
-// the tables are created empty.
+// templates are the fixture databases, built once per test binary and
+// copied for each test.
+var templates struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templates.dir != "" {
+		os.RemoveAll(templates.dir)
+	}
+	os.Exit(code)
+}
+
+func templateFile(data bool) (string, error) {
+	templates.once.Do(func() {
+		templates.dir, templates.err = os.MkdirTemp("", "sqlserver-fixture-")
+		if templates.err != nil {
+			return
+		}
+		for _, withData := range []bool{false, true} {
+			db, err := sql.Open("duckdb", filepath.Join(templates.dir, fmt.Sprintf("data-%v.duckdb", withData)))
+			if err != nil {
+				templates.err = err
+				return
+			}
+			err = loadFixture(context.Background(), db, withData)
+			if err == nil {
+				_, err = db.Exec("CHECKPOINT")
+			}
+			db.Close()
+			if err != nil {
+				templates.err = err
+				return
+			}
+		}
+	})
+	return filepath.Join(templates.dir, fmt.Sprintf("data-%v.duckdb", data)), templates.err
+}
+
+// newTestStore opens a copy of the fixture store in a temporary DuckDB
+// file. With data false the tables are empty.
 func newTestStore(t testing.TB, id, name string, data bool) *testStore {
 	t.Helper()
+	tmpl, err := templateFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), id+".duckdb")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	db, err := sql.Open("duckdb", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := loadFixture(context.Background(), db, data); err != nil {
-		t.Fatal(err)
-	}
 	return &testStore{id: id, name: name, db: db}
 }
 
