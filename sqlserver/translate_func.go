@@ -635,6 +635,17 @@ func (t *translator) funcExpr(f *ast.FuncExpr) (texpr, error) {
 	if err != nil {
 		return texpr{}, err
 	}
+	if name == "count" && f.Distinct && len(args) > 1 {
+		// MySQL's COUNT(DISTINCT a, b) counts distinct rows without NULLs.
+		var conds, vals []string
+		for _, a := range args {
+			conds = append(conds, a.sql+" IS NOT NULL")
+			vals = append(vals, a.sql)
+		}
+		out := "count(DISTINCT CASE WHEN " + strings.Join(conds, " AND ") + " THEN row(" + strings.Join(vals, ", ") + ") END)"
+		err := t.over(f, &out)
+		return plain(out), err
+	}
 	if agg, ok := aggregates[name]; ok {
 		var b strings.Builder
 		b.WriteString(agg + "(")
