@@ -3,7 +3,9 @@ package sqlserver
 import (
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Clients turn on multi-statements: each statement is routed on its own.
@@ -114,3 +116,51 @@ func TestUserVariablesInDataQueries(t *testing.T) {
 		t.Fatalf("integer variable: %d %v", ids, err)
 	}
 }
+
+// A table the engine adds shows up: at once with SchemaVersion, after the
+// background refresh without.
+func TestSchemaChangesShowUp(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.SchemaTTL = 50 * time.Millisecond })
+	db := ts.open(t, "AKIDALICE", "s1")
+	if _, err := db.Exec("SELECT COUNT(*) FROM `procedure`"); mysqlCode(err) != 1146 {
+		t.Fatalf("before: %v", err)
+	}
+	if _, err := ts.s1.db.Exec("CREATE TABLE procedure (id VARCHAR PRIMARY KEY, status VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var n int
+		err := db.QueryRow("SELECT COUNT(*) FROM `procedure`").Scan(&n)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new table not visible: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	vs := &versionedStore{testStore: ts.s2}
+	ts.cat.mu.Lock()
+	ts.cat.stores[1] = vs
+	ts.cat.mu.Unlock()
+	bob := ts.open(t, "AKIDBOB", "s2")
+	if _, err := bob.Exec("SELECT COUNT(*) FROM flag"); mysqlCode(err) != 1146 {
+		t.Fatalf("before: %v", err)
+	}
+	if _, err := ts.s2.db.Exec("CREATE TABLE flag (id VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	vs.version.Add(1)
+	if _, err := bob.Exec("SELECT COUNT(*) FROM flag"); err != nil {
+		t.Fatalf("with SchemaVersion the table shows at once: %v", err)
+	}
+}
+
+type versionedStore struct {
+	*testStore
+	version atomic.Uint64
+}
+
+func (v *versionedStore) SchemaVersion() uint64 { return v.version.Load() }

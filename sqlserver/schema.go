@@ -148,37 +148,76 @@ func loadSchema(ctx context.Context, db *sql.DB) (*storeSchema, error) {
 	return s, nil
 }
 
-// schemaCache keeps each store's schema for a short time: GMS asks for the
-// catalog many times per SHOW or information_schema query.
+// SchemaVersioner is an optional capability of a Store: a number that
+// changes whenever the store's tables or views change. With it, sqlserver
+// re-reads a store's schema exactly when it changed; without it, it
+// re-reads in the background every Config.SchemaTTL.
+type SchemaVersioner interface {
+	SchemaVersion() uint64
+}
+
+// schemaCache keeps each store's schema: reading it from DuckDB takes
+// 10-30 ms, and GMS asks for the catalog many times per SHOW or
+// information_schema query. A stale entry is served while one background
+// reload refreshes it, so queries do not wait for it.
 type schemaCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
-	m   map[string]cachedSchema
+	m   map[string]*cachedSchema
 }
 
 type cachedSchema struct {
-	db     *sql.DB
-	at     time.Time
-	schema *storeSchema
+	db        *sql.DB
+	at        time.Time
+	version   uint64
+	schema    *storeSchema
+	reloading bool
 }
 
 func (c *schemaCache) get(ctx context.Context, st Store) (*storeSchema, error) {
 	db := st.DB()
+	vs, versioned := st.(SchemaVersioner)
+	var version uint64
+	if versioned {
+		version = vs.SchemaVersion()
+	}
 	c.mu.Lock()
 	e, ok := c.m[st.ID()]
-	c.mu.Unlock()
-	if ok && e.db == db && time.Since(e.at) < c.ttl {
-		return e.schema, nil
+	if ok && e.db == db && (!versioned || e.version == version) {
+		if !versioned && time.Since(e.at) >= c.ttl && !e.reloading {
+			e.reloading = true
+			go c.reload(st, db, e)
+		}
+		s := e.schema
+		c.mu.Unlock()
+		return s, nil
 	}
+	c.mu.Unlock()
 	s, err := loadSchema(ctx, db)
 	if err != nil {
 		return nil, fmt.Errorf("read schema of data store %s: %w", st.ID(), err)
 	}
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]cachedSchema{}
+		c.m = map[string]*cachedSchema{}
 	}
-	c.m[st.ID()] = cachedSchema{db: db, at: time.Now(), schema: s}
+	c.m[st.ID()] = &cachedSchema{db: db, at: time.Now(), version: version, schema: s}
 	c.mu.Unlock()
 	return s, nil
+}
+
+// reload refreshes a stale entry in the background.
+func (c *schemaCache) reload(st Store, db *sql.DB, e *cachedSchema) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := loadSchema(ctx, db)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.reloading = false
+	if err != nil {
+		return // keep serving the old schema; the next get tries again
+	}
+	if c.m[st.ID()] == e {
+		c.m[st.ID()] = &cachedSchema{db: db, at: time.Now(), schema: s}
+	}
 }
