@@ -146,7 +146,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		Options:                 []server.Option{chain.Option(), s.captureSessions},
 		ProtocolListenerFactory: s.listener,
 	}
-	g, err := server.NewServer(cfg, s.engine, gms.NewContext, sessionBuilder, nil)
+	g, err := server.NewServer(cfg, s.engine, gms.NewContext, s.newSession, nil)
 	if err != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("mysql server: %w", err)
@@ -178,7 +178,14 @@ func (s *Server) listener(cfg server.Config, lc mysql.ListenerConfig, _ server.S
 	return l, nil
 }
 
-func sessionBuilder(ctx context.Context, conn *mysql.Conn, addr string) (gms.Session, error) {
+// newSession builds the GMS session of a connection. It also enforces
+// RequireTLS: the wire listener reports the error to a plain-text client
+// but does not stop the handshake, so a client that ignores that packet
+// would otherwise get a session.
+func (s *Server) newSession(ctx context.Context, conn *mysql.Conn, addr string) (gms.Session, error) {
+	if s.cfg.RequireTLS && !conn.TLSEnabled() {
+		return nil, mysql.NewSQLError(mysql.ERAccessDeniedError, mysql.SSAccessDeniedError, "Connections using insecure transport are prohibited")
+	}
 	user, host := conn.User, ""
 	if u, ok := conn.UserData.(gms.MysqlConnectionUser); ok {
 		user, host = u.User, u.Host

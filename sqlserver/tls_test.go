@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -100,5 +101,20 @@ func TestRequireTLS(t *testing.T) {
 	defer db.Close()
 	if err := db.Ping(); err == nil {
 		t.Fatal("plain connection accepted although TLS is required")
+	}
+}
+
+// A plain-text connection gets no session when TLS is required, even if
+// the client ignores the error in the handshake.
+func TestRequireTLSSession(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.RequireTLS = true })
+	// No certificate: no client can switch to TLS, so no session at all.
+	db, _ := sql.Open("mysql", ts.dsn("AKIDALICE", "s1", ""))
+	defer db.Close()
+	if _, err := db.Exec("SELECT COUNT(*) FROM patient"); err == nil {
+		t.Fatal("query over plain TCP although TLS is required")
+	}
+	if _, err := ts.srv.newSession(context.Background(), &mysql.Conn{}, ""); err == nil {
+		t.Fatal("session for a connection without TLS")
 	}
 }
