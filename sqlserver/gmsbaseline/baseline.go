@@ -137,6 +137,9 @@ func (b *Baseline) loadTable(ctx context.Context, gctx *gms.Context, db *memory.
 		return err
 	}
 	defer data.Close()
+	// One inserter for the whole table: Table.Insert opens and closes one
+	// per row, which costs time proportional to the table.
+	ins := table.Inserter(gctx)
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -168,11 +171,20 @@ func (b *Baseline) loadTable(ctx context.Context, gctx *gms.Context, db *memory.
 			}
 			row[i] = cv
 		}
-		if err := table.Insert(gctx, row); err != nil {
+		if err := ins.Insert(gctx, row); err != nil {
+			ins.Close(gctx)
 			return err
 		}
 	}
-	return data.Err()
+	if err := data.Err(); err != nil {
+		ins.Close(gctx)
+		return err
+	}
+	if err := ins.StatementComplete(gctx); err != nil {
+		ins.Close(gctx)
+		return err
+	}
+	return ins.Close(gctx)
 }
 
 // Query runs a MySQL-dialect query in GMS's row engine and returns all rows.
