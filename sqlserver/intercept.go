@@ -5,7 +5,9 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"strconv"
+	"strings"
 
 	"github.com/dolthub/go-mysql-server/server"
 	gms "github.com/dolthub/go-mysql-server/sql"
@@ -78,7 +80,31 @@ func (i *interceptor) query(ctx context.Context, chain server.Chain, c *mysql.Co
 				return "", err
 			}
 		}
-		return i.passOn(ctx, chain, c, query, cb, multi)
+		if !assignsUserVariables(pq.stmt) {
+			return i.passOn(ctx, chain, c, query, cb, multi)
+		}
+		// Hold GMS's answer (an OK packet) until the sizes are checked.
+		type held struct {
+			r    *sqltypes.Result
+			more bool
+		}
+		var results []held
+		rem, err := i.passOn(ctx, chain, c, query, func(r *sqltypes.Result, more bool) error {
+			results = append(results, held{r, more})
+			return nil
+		}, multi)
+		if err == nil {
+			err = checkUserVariables(pq.ctx, pq.stmt)
+		}
+		if err != nil {
+			return rem, err
+		}
+		for _, h := range results {
+			if err := cb(h.r, h.more); err != nil {
+				return rem, err
+			}
+		}
+		return rem, nil
 	}
 	more := pq.remainder != ""
 	err = i.srv.runData(pq.ctx, c, p, query, nil, func(r *sqltypes.Result) error { return cb(r, more) })
@@ -134,6 +160,71 @@ func (i *interceptor) StmtExecute(ctx context.Context, chain server.Chain, c *my
 		params = map[string]*querypb.BindVariable{}
 	}
 	return i.srv.runData(pq.ctx, c, p, prepare.PrepareStmt, params, cb)
+}
+
+// maxUserVariable bounds the size of a user variable's value. Statements
+// GMS evaluates can otherwise grow one without limit in the server's heap
+// (SET @x = CONCAT(@x, @x), repeated).
+const maxUserVariable = 16 << 20
+
+// assignsUserVariables: SET @x = ... and SELECT ... INTO @x.
+func assignsUserVariables(stmt ast.Statement) bool {
+	switch s := stmt.(type) {
+	case *ast.Set:
+		return true
+	case *ast.Select:
+		return s.Into != nil && len(s.Into.Variables) > 0
+	case *ast.SetOp:
+		return s.Into != nil && len(s.Into.Variables) > 0
+	}
+	return false
+}
+
+// checkUserVariables clears, and reports, user variables that stmt made
+// larger than maxUserVariable.
+func checkUserVariables(ctx *gms.Context, stmt ast.Statement) error {
+	names := map[string]bool{}
+	_ = ast.Walk(func(node ast.SQLNode) (bool, error) {
+		if c, ok := node.(*ast.ColName); ok {
+			if n := c.Name.String(); strings.HasPrefix(n, "@") && !strings.HasPrefix(n, "@@") {
+				names[strings.TrimPrefix(n, "@")] = true
+			}
+		}
+		return true, nil
+	}, stmt)
+	switch s := stmt.(type) {
+	case *ast.Set:
+		for _, e := range s.Exprs {
+			if e.Name != nil {
+				names[strings.TrimPrefix(e.Name.Name.String(), "@")] = true
+			}
+		}
+	case *ast.Select:
+		if s.Into != nil {
+			for _, v := range s.Into.Variables {
+				names[strings.TrimPrefix(v.String(), "@")] = true
+			}
+		}
+	}
+	for name := range names {
+		_, v, err := ctx.Session.GetUserVariable(ctx, name)
+		if err != nil {
+			continue
+		}
+		n := 0
+		switch x := v.(type) {
+		case string:
+			n = len(x)
+		case []byte:
+			n = len(x)
+		}
+		if n > maxUserVariable {
+			_ = ctx.Session.SetUserVariable(ctx, name, nil, types.Null)
+			return mysql.NewSQLError(mysql.ERNetPacketTooLarge, "08S01",
+				"user variable @%s would hold %d bytes, more than the %d allowed; it was reset to NULL", name, n, maxUserVariable)
+		}
+	}
+	return nil
 }
 
 // checkKill lets a user kill only their own connections and queries.

@@ -36,9 +36,33 @@ type plan struct {
 	sel ast.SelectStatement
 }
 
+// amplifiers build strings far larger than their arguments. GMS evaluates
+// them in the server's Go heap without a limit, so that one
+// REPEAT('xxxxxxxx', 2000000000) could exhaust the process's memory; they
+// are allowed only in data queries, where DuckDB bounds them.
+var amplifiers = map[string]bool{"repeat": true, "lpad": true, "rpad": true, "space": true}
+
 // classify decides who runs stmt, given the session's current database. It
 // refuses writes, DDL and everything else that is not reading.
 func classify(stmt ast.Statement, currentDB string, canon func(string) string) (plan, error) {
+	p, err := classifyStatement(stmt, currentDB, canon)
+	if err != nil || p.route != routeGMS {
+		return p, err
+	}
+	var amp string
+	_ = ast.Walk(func(node ast.SQLNode) (bool, error) {
+		if f, ok := node.(*ast.FuncExpr); ok && amplifiers[f.Name.Lowered()] {
+			amp = f.Name.String()
+		}
+		return true, nil
+	}, stmt)
+	if amp != "" {
+		return plan{}, errNotSupported("%s outside a query on a data store's tables", strings.ToUpper(amp))
+	}
+	return p, nil
+}
+
+func classifyStatement(stmt ast.Statement, currentDB string, canon func(string) string) (plan, error) {
 	switch s := stmt.(type) {
 	case *ast.Select, *ast.SetOp, *ast.ParenSelect:
 		return classifySelect(s.(ast.SelectStatement), currentDB, canon)

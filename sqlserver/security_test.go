@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,6 +47,10 @@ func TestRefusesWritesAndEscapes(t *testing.T) {
 		{"SELECT * FROM `patient\"; ATTACH '/tmp/x.db' AS x; --`", 1146},
 		{"COPY patient TO '/tmp/fhirlake-out.csv'", 1064},
 		{"SELECT''", 1064}, // panics the SQL parser; must be a syntax error
+		{"SELECT REPEAT('xxxxxxxx', 2000000000)", 1235},
+		{"SET @x = LPAD('x', 2000000000, 'y')", 1235},
+		{"SELECT SPACE(2000000000) FROM information_schema.tables", 1235},
+		{"SELECT LENGTH(REPEAT('x', 100000000000)) FROM patient", 1105},
 		{"ATTACH '/tmp/x.db' AS x", 1064},
 		{"INSTALL httpfs", 1064},
 		{"LOAD httpfs", 1064},
@@ -86,6 +91,38 @@ func TestRefusesWritesAndEscapes(t *testing.T) {
 	var n int
 	if err := ts.s1.db.QueryRow("SELECT count(*) FROM patient WHERE gender IN ('female', 'male')").Scan(&n); err != nil || n != 20 {
 		t.Fatalf("store changed: %d patients, %v", n, err)
+	}
+}
+
+// User variables cannot grow without bound in the server's memory.
+func TestUserVariableSizeBound(t *testing.T) {
+	ts := startServer(t, nil)
+	db := ts.open(t, "AKIDALICE", "s1")
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET @x = 'xxxxxxxxxxxxxxxx'"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 40 && err == nil; i++ {
+		_, err = db.Exec("SET @x = CONCAT(@x, @x)")
+	}
+	err0 := err
+	if mysqlCode(err0) != 1153 {
+		t.Fatalf("doubling @x: %v, want error 1153", err0)
+	}
+	err = nil
+	if _, err := db.Exec("SET @y = 'yyyyyyyyyyyyyyyy'"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40 && err == nil; i++ {
+		_, err = db.Exec("SELECT CONCAT(@y, @y) INTO @y")
+	}
+	if mysqlCode(err) != 1153 {
+		t.Fatalf("doubling @y with SELECT INTO: %v, want error 1153", err)
+	}
+	var n sql.NullInt64
+	if err := db.QueryRow("SELECT LENGTH(@x)").Scan(&n); err != nil || n.Valid {
+		t.Fatalf("@x after the refusal: %v %v", n, err)
 	}
 }
 
