@@ -63,7 +63,7 @@ func run(scale string, seed int64, dataDir, outDir string, dur time.Duration) er
 
 	step("starting a server")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(tmp, "server"), HTTPAddr: "127.0.0.1:0", Logger: quiet})
+	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(tmp, "server"), HTTPAddr: "127.0.0.1:0", MySQLAddr: "127.0.0.1:0", Logger: quiet})
 	if err != nil {
 		return err
 	}

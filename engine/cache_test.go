@@ -29,7 +29,7 @@ func TestReadCache(t *testing.T) {
 	}
 	// eviction keeps the byte bound and forgets tombstones safely
 	for i := 0; i < 500; i++ {
-		c.put(key{"Patient", string(rune('a' + i%26)) + string(rune(i))}, &Resource{JSON: make([]byte, 100)}, c.generation())
+		c.put(key{"Patient", string(rune('a'+i%26)) + string(rune(i))}, &Resource{JSON: make([]byte, 100)}, c.generation())
 	}
 	if c.bytes > c.max {
 		t.Fatalf("cache holds %d bytes, limit %d", c.bytes, c.max)

@@ -68,7 +68,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	for _, d := range all {
 		switch d.Status {
 		case Active:
-			s, err := OpenStore(ctx, d.ID, layout.Store(d.ID), e.b, cfg.Store)
+			s, err := OpenStore(ctx, d.ID, layout.Store(d.ID), layout.Staging(d.ID), e.b, cfg.Store)
 			if err != nil {
 				e.Close()
 				return nil, err
@@ -169,7 +169,7 @@ func (e *Engine) create(ctx context.Context, d *Datastore) error {
 	for _, f := range e.layout.StoreFiles(d.ID) {
 		_ = os.RemoveAll(f)
 	}
-	s, err := OpenStore(ctx, d.ID, e.layout.Store(d.ID), e.b, e.cfg.Store)
+	s, err := OpenStore(ctx, d.ID, e.layout.Store(d.ID), e.layout.Staging(d.ID), e.b, e.cfg.Store)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (e *Engine) startDelete(id string) {
 				e.log.Warn("close deleted store", "datastore", id, "err", err)
 			}
 		}
-		for _, f := range e.layout.StoreFiles(id) {
+		for _, f := range append(e.layout.StoreFiles(id), e.layout.Staging(id)) {
 			if err := os.RemoveAll(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 				e.log.Error("delete data store files", "datastore", id, "err", err)
 				return

@@ -128,3 +128,31 @@ func idOf(t *testing.T, js []byte) string {
 	rest := string(js[i+6:])
 	return rest[:strings.IndexByte(rest, '"')]
 }
+
+// TestImportWithConfinedDuckDB loads from the staging directory of a store
+// whose DuckDB may touch no other files.
+func TestImportWithConfinedDuckDB(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"),
+		"SET allowed_directories = ['$STAGING/']", "SET enable_external_access = false", "SET lock_configuration = true")
+	defer s.Close()
+	bulk, err := fixtures.Bulk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// outside the staging directory: refused by DuckDB
+	if _, err := s.Import(ctx, writeBatch(t, t.TempDir(), bulk[:100])); err == nil || !strings.Contains(err.Error(), "Permission") {
+		t.Fatalf("import from outside the staging directory: %v", err)
+	}
+	if _, err := s.Import(ctx, writeBatch(t, s.StagingDir(), bulk[:100])); err != nil {
+		t.Fatalf("import from the staging directory: %v", err)
+	}
+	// the store still reads and writes, and its settings are locked
+	put(t, s, patient("after-lock", "X"))
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, "SET enable_external_access = true"); err == nil {
+		t.Fatal("settings are not locked")
+	}
+}

@@ -11,6 +11,8 @@ import (
 //
 //	<dir>/catalog.duckdb           data stores, tags, jobs
 //	<dir>/stores/<id>.duckdb       one DuckDB database per data store
+//	<dir>/staging/<id>/            files a store's DuckDB may read (bulk loads);
+//	                               the only directory its SQL can touch
 //	<dir>/credentials, <dir>/tls/  written by the auth and tlscert packages
 type Layout struct{ Dir string }
 
@@ -22,6 +24,10 @@ func (l Layout) StoresDir() string { return filepath.Join(l.Dir, "stores") }
 
 // Store is the database file of one data store.
 func (l Layout) Store(id string) string { return filepath.Join(l.StoresDir(), id+".duckdb") }
+
+// Staging is the directory of files a store's database reads (bulk import
+// chunks); DuckDB's file access is confined to it.
+func (l Layout) Staging(id string) string { return filepath.Join(l.Dir, "staging", id) }
 
 // StoreFiles are every file DuckDB may keep for a store's database.
 func (l Layout) StoreFiles(id string) []string {

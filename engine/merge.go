@@ -259,12 +259,16 @@ func (s *Store) growLayout(ctx context.Context, schema *fhirflat.Schema, need fh
 // publishLayouts makes the layouts grown by a committed transaction the
 // store's current ones.
 func (s *Store) publishLayouts() {
+	if len(s.grown) == 0 {
+		return
+	}
 	s.layoutMu.Lock()
 	for _, l := range s.grown {
 		s.layouts[l.Schema.ResourceType] = l
 	}
 	s.layoutMu.Unlock()
 	s.grown = s.grown[:0]
+	s.schemaVersion.Add(1)
 }
 
 // EnsureColumns makes sure a type's tables have columns for the fields in

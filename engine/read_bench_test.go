@@ -20,7 +20,7 @@ func BenchmarkReadHot(b *testing.B) { benchmarkRead(b, 1000) }
 
 func benchmarkRead(b *testing.B, hot int) {
 	ctx := context.Background()
-	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
+	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), filepath.Join(b.TempDir(), "staging"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -26,10 +26,11 @@ const schemaVersion = "2"
 // (current versions), a history table per type, and the pending writes
 // that the merger moves into them (see merge.go).
 type Store struct {
-	ID   string
-	path string
-	b    *fhirflat.Builder
-	log  *slog.Logger
+	ID      string
+	path    string
+	staging string
+	b       *fhirflat.Builder
+	log     *slog.Logger
 
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
@@ -44,6 +45,8 @@ type Store struct {
 	layoutMu sync.RWMutex
 	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
 	grown    []*fhirflat.Layout          // grown in the merge transaction, published on commit
+
+	schemaVersion atomic.Uint64
 
 	writes chan *writeRequest
 	kick   chan struct{}
@@ -68,7 +71,12 @@ type StoreOptions struct {
 	// CacheBytes bounds the cache of resources read by id; 0 means 256 MiB,
 	// a negative value turns the cache off.
 	CacheBytes int
-	Logger     *slog.Logger
+	// Hardening returns the statements that confine the database (file
+	// access, extensions, settings) once the store has set itself up; they
+	// may lock its configuration. The staging directory is the one place
+	// the store's own bulk loads read files from.
+	Hardening func(staging string) []string
+	Logger    *slog.Logger
 }
 
 func (o StoreOptions) withDefaults() StoreOptions {
@@ -92,23 +100,17 @@ func (o StoreOptions) withDefaults() StoreOptions {
 
 // OpenStore opens (creating if needed) the database of a data store and
 // starts its writer and merger.
-func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts StoreOptions) (*Store, error) {
+func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builder, opts StoreOptions) (*Store, error) {
 	opts = opts.withDefaults()
-	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
-		for _, q := range []string{
-			"SET TimeZone = 'UTC'",
-		} {
-			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
-				return fmt.Errorf("%s: %w", q, err)
-			}
-		}
-		return nil
-	})
+	if err := os.MkdirAll(staging, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", id, err)
+	}
+	connector, err := duckdb.NewConnector(path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", id, err)
 	}
 	s := &Store{
-		ID: id, path: path, b: b, log: opts.Logger.With("datastore", id),
+		ID: id, path: path, staging: staging, b: b, log: opts.Logger.With("datastore", id),
 		connector: connector,
 		writes:    make(chan *writeRequest, 1024),
 		kick:      make(chan struct{}, 1),
@@ -125,10 +127,12 @@ func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts S
 		connector.Close()
 		return nil, fmt.Errorf("open store %s: %w", id, err)
 	}
-	// Checkpoints run on the merger's schedule, not in the middle of a commit.
-	settings := []string{"SET checkpoint_threshold = '1GB'"}
+	// Instants come back in UTC; checkpoints run on the merger's schedule,
+	// not in the middle of a commit. Global settings: they hold for every
+	// connection, and are set before any hardening locks the configuration.
+	settings := []string{"SET GLOBAL TimeZone = 'UTC'", "SET GLOBAL checkpoint_threshold = '1GB'"}
 	if opts.MemoryLimit != "" {
-		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", opts.MemoryLimit))
+		settings = append(settings, fmt.Sprintf("SET GLOBAL memory_limit = '%s'", opts.MemoryLimit))
 	}
 	for _, q := range settings {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
@@ -154,6 +158,15 @@ func OpenStore(ctx context.Context, id, path string, b *fhirflat.Builder, opts S
 		s.writeConn.Close()
 		s.mergeConn.Close()
 		return fail(err)
+	}
+	if opts.Hardening != nil {
+		for _, q := range opts.Hardening(staging) {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				s.writeConn.Close()
+				s.mergeConn.Close()
+				return fail(fmt.Errorf("harden: %s: %w", q, err))
+			}
+		}
 	}
 	for _, f := range []string{path, path + ".wal"} {
 		if _, err := os.Stat(f); err == nil {
@@ -257,6 +270,14 @@ func (s *Store) Layout(typ string) (*fhirflat.Layout, error) {
 // DB is the store's database for readers (SQL, search). Call Sync first to
 // see every acknowledged write in the typed tables.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// StagingDir is where files for the store's bulk loads go: the one
+// directory its database may read.
+func (s *Store) StagingDir() string { return s.staging }
+
+// SchemaVersion changes whenever a table gains columns or a view changes,
+// for caches of the store's schema (the SQL server's).
+func (s *Store) SchemaVersion() uint64 { return s.schemaVersion.Load() }
 
 // Builder is the schema builder the store's tables follow.
 func (s *Store) Builder() *fhirflat.Builder { return s.b }

@@ -13,10 +13,20 @@ import (
 	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
-func openTestStore(t *testing.T, path string) *Store {
+func openTestStore(t *testing.T, path string, harden ...string) *Store {
 	t.Helper()
 	start := time.Now()
-	s, err := OpenStore(context.Background(), "test", path, fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
+	opts := StoreOptions{MergeInterval: time.Hour}
+	if len(harden) > 0 {
+		opts.Hardening = func(staging string) []string {
+			var out []string
+			for _, q := range harden {
+				out = append(out, strings.ReplaceAll(q, "$STAGING", staging))
+			}
+			return out
+		}
+	}
+	s, err := OpenStore(context.Background(), "test", path, filepath.Join(filepath.Dir(path), "staging"), fhirflat.Default(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

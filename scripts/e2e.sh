@@ -31,8 +31,8 @@ done
 cat "$work/serve.out"
 url=$(grep -o 'https://127.0.0.1:[0-9]*' "$work/serve.out" | head -1)
 datastore=$(grep -o 'default data store [0-9a-f]*' "$work/serve.out" | awk '{print $4}')
-key=$(awk '/access key id/ {print $4}' "$work/serve.out")
-secret=$(awk '/secret key/ {print $3}' "$work/serve.out")
+key=$(awk '/^  access key id/ {print $4}' "$work/serve.out")
+secret=$(awk '/^  secret key/ {print $3}' "$work/serve.out")
 cert="$work/data/tls/cert.pem"
 export AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" AWS_DEFAULT_REGION=us-east-1
 aws() { /usr/bin/aws "$@" --endpoint-url "$url" --no-verify-ssl 2>/dev/null; }
@@ -73,6 +73,18 @@ curl "${sig[@]}" --fail "$url/datastore/$datastore/r4/Patient/$pid" | grep -q "\
 code=$(curl --silent --cacert "$cert" -o /dev/null -w '%{http_code}' "$url/datastore/$datastore/r4/Patient/$pid")
 [ "$code" = 403 ] || { echo "unsigned read answered $code"; exit 1; }
 echo "curl ok"
+
+echo "--- SQL: the mysql CLI (MariaDB client) over TLS, and fhirlake query"
+mysql_port=$(grep -o 'mysql -h [0-9.]* -P [0-9]*' "$work/serve.out" | awk '{print $5}')
+patients=$(mysql -h 127.0.0.1 -P "$mysql_port" -u "$key" -p"$secret" --ssl --batch --skip-column-names \
+  -e "SELECT count(*) FROM \`$datastore\`.patient")
+[ "$patients" -ge 3 ] || { echo "mysql: $patients patients"; exit 1; }
+"$fhirlake" query --endpoint "$url" --data-dir "$work/data" --datastore "$datastore" -o csv \
+  "SELECT gender, count(*) AS n FROM patient GROUP BY gender" | grep -q '^gender,n$'
+if mysql -h 127.0.0.1 -P "$mysql_port" -u "$key" -p"$secret" --ssl -e "DROP TABLE \`$datastore\`.patient" 2>/dev/null; then
+  echo "DROP TABLE over SQL succeeded"; exit 1
+fi
+echo "SQL ok"
 
 if [ -x scripts/clients/run.sh ]; then
   echo "--- npm clients"

@@ -19,7 +19,7 @@ if ((${#need[@]})); then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-for dir in synth/validate scripts/clients; do
+for dir in synth/validate sqlserver/testdata/mysql2 scripts/clients; do
   [ -f "$dir/package.json" ] && (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
 

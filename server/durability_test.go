@@ -85,7 +85,7 @@ func TestMain(m *testing.M) {
 
 // serveForTest runs a server and prints its URL, key and default data store.
 func serveForTest(dir string) {
-	s, err := Start(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", Insecure: true,
+	s, err := Start(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", MySQLAddr: "off", Insecure: true,
 		DefaultDatastore: true, PreloadPatients: 1, Logger: quietLogger()})
 	if err != nil {
 		fmt.Println("ERROR", err)

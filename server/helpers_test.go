@@ -45,6 +45,9 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if cfg.PreloadPatients == 0 {
 		cfg.PreloadPatients = 2
 	}
+	if cfg.MySQLAddr == "" {
+		cfg.MySQLAddr = "127.0.0.1:0"
+	}
 	cfg.Logger = quietLogger()
 	s, err := Start(context.Background(), cfg)
 	if err != nil {

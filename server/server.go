@@ -18,6 +18,7 @@ import (
 	"github.com/fhirlake/fhirlake/control"
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirapi"
+	"github.com/fhirlake/fhirlake/sqlserver"
 	"github.com/fhirlake/fhirlake/tlscert"
 )
 
@@ -34,8 +35,16 @@ type Config struct {
 	PreloadPatients  int    // patients in SYNTHEA preloads, default 25
 	// ControlRate limits control requests per second per access key (0: 100).
 	ControlRate int
-	Store       engine.StoreOptions
-	Logger      *slog.Logger
+	// MySQLAddr is the MySQL-protocol listener: host:port, port 0 for a
+	// free one, "" for 127.0.0.1:3306 or a free port when that is taken,
+	// "off" for none.
+	MySQLAddr string
+	// QueryTimeout bounds a SQL query (0: 5 minutes); QueryMemory bounds
+	// the memory one store's queries may use, in bytes (0: none).
+	QueryTimeout time.Duration
+	QueryMemory  int64
+	Store        engine.StoreOptions
+	Logger       *slog.Logger
 }
 
 // Server is a running fhirlake.
@@ -48,9 +57,11 @@ type Server struct {
 	CertPath           string // the self-signed certificate (empty with user certs or HTTP)
 	CertFingerprint    string
 	HTTPURL            string // https://host:port (or http://)
+	MySQLAddr          string // host:port of the MySQL-protocol listener ("" when off)
 	DefaultDatastoreID string
 
 	httpServer *http.Server
+	sql        *sqlserver.Server
 	listener   net.Listener
 	control    *control.Handler
 	serveErr   chan error
@@ -73,6 +84,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.ControlRate <= 0 {
 		cfg.ControlRate = 100
 	}
+	if cfg.QueryTimeout <= 0 {
+		cfg.QueryTimeout = 5 * time.Minute
+	}
+	cfg.Store.Hardening = func(staging string) []string { return sqlserver.DuckDBHardening([]string{staging}) }
 	s := &Server{Config: cfg, serveErr: make(chan error, 1)}
 	var err error
 	if s.Credentials, s.CredentialsCreated, err = auth.LoadOrCreate(cfg.DataDir); err != nil {
@@ -127,6 +142,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	verifier := &auth.Verifier{Keys: s.Credentials, Region: cfg.Region, Service: "healthlake"}
 	mux := http.NewServeMux()
 	mux.Handle("/", verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := sqlPath(r.URL.Path); ok {
+			s.serveSQL(w, r, id)
+			return
+		}
 		switch {
 		case control.IsControlRequest(r):
 			s.control.ServeHTTP(w, r)
@@ -156,6 +175,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		close(s.serveErr)
 	}()
+	if cfg.MySQLAddr != "off" {
+		if err := s.startSQL(tlsCfg); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	if cfg.DefaultDatastore {
 		if err := s.ensureDefaultDatastore(ctx); err != nil {
 			s.Close()
@@ -197,6 +222,32 @@ func (s *Server) ensureDefaultDatastore(ctx context.Context) error {
 	return nil
 }
 
+// startSQL starts the MySQL-protocol server.
+func (s *Server) startSQL(tlsCfg *tls.Config) error {
+	srv, err := sqlserver.New(sqlserver.Config{
+		TLS:          tlsCfg,
+		Secret:       s.Credentials.Secret,
+		Catalog:      sqlCatalog{s.Engine},
+		QueryTimeout: s.Config.QueryTimeout,
+		QueryMemory:  s.Config.QueryMemory,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := sqlserver.Listen(s.Config.MySQLAddr)
+	if err != nil {
+		return err
+	}
+	s.sql = srv
+	s.MySQLAddr = ln.Addr().String()
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			s.Config.Logger.Warn("mysql server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
 // displayAddr makes a listen address usable in a URL (0.0.0.0 → 127.0.0.1).
 func displayAddr(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
@@ -223,6 +274,11 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.httpServer.Shutdown(ctx)
+	if s.sql != nil {
+		if e := s.sql.Close(); err == nil {
+			err = e
+		}
+	}
 	if e := s.Engine.Close(); err == nil {
 		err = e
 	}

@@ -63,6 +63,9 @@ func translateFor(ctx context.Context, st Store, query string) (string, bool, er
 			return "", false, errBadDB(p.db)
 		}
 	}
+	if err := syncStore(ctx, st); err != nil {
+		return "", false, queryError(ctx, err)
+	}
 	schema, err := loadSchema(ctx, st.DB())
 	if err != nil {
 		return "", false, queryError(ctx, err)

@@ -274,6 +274,9 @@ func (s *Server) prepareData(ctx *gms.Context, p plan, params map[string]*queryp
 	if !ok {
 		return nil, "", errBadDB(p.db)
 	}
+	if err := syncStore(ctx, st); err != nil {
+		return nil, "", queryError(ctx, err)
+	}
 	schema, err := s.schemas.get(ctx, st)
 	if err != nil {
 		return nil, "", queryError(ctx, err)

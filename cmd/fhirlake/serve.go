@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,6 +70,9 @@ AWS Signature Version 4 (service healthlake).`,
 	f.IntVar(&cfg.PreloadPatients, "preload-patients", 25, "synthetic patients in preloaded data stores")
 	f.BoolVar(&noDefault, "no-default-datastore", false, "do not create the preloaded default data store")
 	f.IntVar(&cfg.ControlRate, "control-rate", 100, "control API requests per second per access key before ThrottlingException")
+	f.StringVar(&cfg.MySQLAddr, "mysql-addr", "", "MySQL-protocol address (default 127.0.0.1:3306, or a free port when taken; port 0: a free port; off: none)")
+	f.DurationVar(&cfg.QueryTimeout, "query-timeout", 5*time.Minute, "longest a SQL query may run")
+	f.Int64Var(&cfg.QueryMemory, "query-memory", 0, "bytes of memory a data store's SQL queries may use before they are stopped (0: no limit)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	return cmd
 }
@@ -79,6 +84,11 @@ func printBanner(w io.Writer, s *server.Server) {
 		fmt.Fprintf(w, "  FHIR API       %s   (default data store %s)\n", s.Endpoint(id), id)
 	} else {
 		fmt.Fprintf(w, "  FHIR API       %s/datastore/{id}/r4/\n", s.HTTPURL)
+	}
+	if s.MySQLAddr != "" {
+		host, port, _ := net.SplitHostPort(s.MySQLAddr)
+		fmt.Fprintf(w, "  MySQL          %s   (user = access key id, password = secret key; database = data store id)\n", s.MySQLAddr)
+		fmt.Fprintf(w, "                 mysql -h %s -P %s -u %s -p --ssl\n", host, port, s.Credentials.AccessKeyID)
 	}
 	fmt.Fprintf(w, "  signing        AWS Signature Version 4, region %s, service healthlake\n", s.Config.Region)
 	fmt.Fprintf(w, "  access key id  %s\n", s.Credentials.AccessKeyID)
