@@ -362,7 +362,15 @@ func (c *compiler) union(l, r val, n fhirpath.Node) (val, error) {
 	var out []val
 	for _, a := range alts {
 		if a.t.repr == row {
-			return val{}, c.errorf(n, "operator |", "a union holding the resource itself is not supported in SQL")
+			// the resource itself: its own part (Observation | Observation.component)
+			dup := false
+			for _, o := range out {
+				dup = dup || o.t.repr == row
+			}
+			if !dup {
+				out = append(out, a)
+			}
+			continue
 		}
 		merged := false
 		for i, o := range out {
@@ -377,7 +385,9 @@ func (c *compiler) union(l, r val, n fhirpath.Node) (val, error) {
 		}
 	}
 	for i, o := range out {
-		out[i].sql = c.distinct(o.sql)
+		if o.t.repr != row {
+			out[i].sql = c.distinct(o.sql)
+		}
 	}
 	return polyOf(out, false), nil
 }

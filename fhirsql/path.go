@@ -268,7 +268,7 @@ func (c *compiler) isA(t itemType, fhir, system string) bool {
 		}
 		return t.repr == scalar && t.sys == system
 	}
-	if t.fhir == "" {
+	if t.fhir == "" && t.repr != row {
 		return t.sys == fhir // 5 'mg' is a Quantity
 	}
 	name := t.typeName()

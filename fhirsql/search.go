@@ -2,6 +2,7 @@ package fhirsql
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
 	"github.com/fhirlake/fhirlake/fhirpath"
@@ -74,7 +75,7 @@ func CompileCollection(expr *fhirpath.Expr, resourceType string, b *fhirflat.Bui
 	var out SQLExpr
 	for _, a := range c.altsOf(v) {
 		if a.t.repr == row {
-			part := SQLPart{SQL: "[" + alias + "]", Type: a.t.typeName(), SQLType: "ROW"}
+			part := SQLPart{SQL: "[" + alias + "]", Type: a.t.typeName(), SQLType: rowSQLType(schema)}
 			if a.guard != "" {
 				part.SQL = "CASE WHEN " + a.guard + " THEN [" + alias + "] END"
 			}
@@ -84,4 +85,15 @@ func CompileCollection(expr *fhirpath.Expr, resourceType string, b *fhirflat.Bui
 		out.Parts = append(out.Parts, SQLPart{SQL: c.list(a), Type: a.t.typeName(), SQLType: a.t.sqlType()})
 	}
 	return out, nil
+}
+
+// rowSQLType is the STRUCT type of a whole row of a table.
+func rowSQLType(s *fhirflat.Schema) string {
+	var b strings.Builder
+	b.WriteString("STRUCT(id VARCHAR, version_id BIGINT, last_updated TIMESTAMPTZ")
+	for _, f := range s.Fields {
+		b.WriteString(", " + ident(f.Name) + " " + f.SQLType())
+	}
+	b.WriteString(")")
+	return b.String()
 }
