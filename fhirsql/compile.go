@@ -235,10 +235,17 @@ func (c *compiler) singleton(v val, n fhirpath.Node, what string) (val, error) {
 		return v, nil
 	}
 	if v.isPoly() {
-		if !v.exclusive {
+		if v.exclusive && !anyMany(v.alts) {
+			return v, nil
+		}
+		m, ok := c.merge(v)
+		if !ok {
 			return val{}, c.errorf(n, what, "needs a single item, but the collection holds items of several types (%s); use ofType()", v.typeNames())
 		}
-		return v, nil
+		v = m
+		if !v.many {
+			return v, nil
+		}
 	}
 	if v.t.repr == row {
 		return v, nil
@@ -248,6 +255,43 @@ func (c *compiler) singleton(v val, n fhirpath.Node, what string) (val, error) {
 		sql: "CASE WHEN len(" + v.sql + ") > 1 THEN error(" + quote(msg) + " || len(" + v.sql + ")) ELSE " + paren(v.sql) + "[1] END",
 		t:   v.t,
 	}, nil
+}
+
+func anyMany(alts []val) bool {
+	for _, a := range alts {
+		if a.many {
+			return true
+		}
+	}
+	return false
+}
+
+// merge makes one collection of the alternatives of a collection when
+// they share a SQL type (integer, positiveInt and unsignedInt of an
+// ofType(integer)); the items of one type then come before those of the
+// next.
+func (c *compiler) merge(v val) (val, bool) {
+	if !v.isPoly() {
+		return v, true
+	}
+	first := v.alts[0]
+	for _, a := range v.alts[1:] {
+		if !sameSQL(a.t, first.t) || kind(a.t) != kind(first.t) || a.t.repr == row {
+			return val{}, false
+		}
+	}
+	if v.exclusive && !anyMany(v.alts) {
+		parts := make([]string, len(v.alts))
+		for i, a := range v.alts {
+			parts[i] = a.sql
+		}
+		return val{sql: "coalesce(" + strings.Join(parts, ", ") + ")", t: first.t}, true
+	}
+	l := c.list(v.alts[len(v.alts)-1])
+	for i := len(v.alts) - 2; i >= 0; i-- {
+		l = "list_concat(" + c.list(v.alts[i]) + ", " + l + ")"
+	}
+	return val{sql: l, many: true, t: first.t}, true
 }
 
 // list returns the SQL of a LIST holding the items of a collection of one

@@ -570,10 +570,16 @@ func (c *compiler) boolAggregate(in val, n *fhirpath.Call) (val, error) {
 	if in.empty {
 		return boolVal(boolLit(n.Name == "allTrue" || n.Name == "allFalse")), nil
 	}
-	if in.isPoly() || in.t.sys != "Boolean" {
+	if in.isPoly() {
 		return val{}, c.errorf(n, what, "%s() needs Booleans, got %s", n.Name, in.typeNames())
 	}
 	l := c.list(in)
+	if in.t.sys != "Boolean" {
+		// an error unless empty, as the Go evaluator
+		e, _ := c.exists(in)
+		msg := "fhirsql: " + what + ": needs Booleans, got " + in.t.typeName()
+		return boolVal("CASE WHEN " + e + " THEN error(" + quote(msg) + ") ELSE " + boolLit(n.Name == "allTrue" || n.Name == "allFalse") + " END"), nil
+	}
 	y := c.lambdaVar()
 	switch n.Name {
 	case "allTrue":
@@ -673,6 +679,7 @@ var mathFunctions = map[string]func(x string) (sql, result string){
 	"ln": func(x string) (string, string) {
 		return "CASE WHEN " + x + " <= 0 THEN NULL ELSE ln(" + x + ") END", "Decimal"
 	},
+	"round": func(x string) (string, string) { return "round(CAST(" + x + " AS DOUBLE))", "Decimal" },
 }
 
 func (c *compiler) mathFunction(in val, n *fhirpath.Call, f func(string) (string, string)) (val, error) {

@@ -239,47 +239,56 @@ func (c *compiler) scalarEquality(l, r val, negate bool, n *fhirpath.Binary) (va
 	return boolVal("CASE WHEN " + paren(l.sql) + " IS NOT NULL AND " + paren(r.sql) + " IS NOT NULL THEN " + boolLit(negate) + " END"), nil
 }
 
-// equivalence is ~: empty ~ empty is true; strings compare ignoring case
-// and collapsing white space.
+// equivalence is ~: empty ~ empty is true, collections of different
+// sizes are not equivalent; strings compare ignoring case and collapsing
+// white space.
 func (c *compiler) equivalence(l, r val, negate bool, n *fhirpath.Binary) (val, error) {
 	what := "operator " + n.Op
-	if l.isPoly() || r.isPoly() || l.resolved || r.resolved {
+	if l.isPoly() || r.isPoly() || l.resolved || r.resolved || l.t.repr == row || r.t.repr == row {
 		return val{}, c.errorf(n, what, "operands of several types are not supported in SQL")
 	}
-	if l.many || r.many {
-		return val{}, c.errorf(n, what, "equivalence of collections is not supported in SQL; compare single items")
+	if l.many && r.many {
+		return val{}, c.errorf(n, what, "equivalence of two collections is not supported in SQL; compare with a single item")
 	}
 	if l.empty && r.empty {
 		return boolVal(boolLit(!negate)), nil
 	}
-	if l.empty || r.empty {
-		x := l
-		if l.empty {
-			x = r
+	// the size and first item of each side
+	side := func(v val) (count, first string) {
+		switch {
+		case v.empty:
+			return "0", "NULL"
+		case v.many:
+			return "coalesce(len(" + v.sql + "), 0)", paren(v.sql) + "[1]"
 		}
-		return boolVal("((" + paren(x.sql) + " IS NULL) <> " + boolLit(negate) + ")"), nil
+		return "CASE WHEN " + paren(v.sql) + " IS NULL THEN 0 ELSE 1 END", v.sql
 	}
-	kl, kr := kind(l.t), kind(r.t)
-	a, b := l.sql, r.sql
+	cl, a := side(l)
+	cr, b := side(r)
 	var eq string
-	switch {
-	case kl == "string" && kr == "string":
-		norm := func(s string) string { return "lower(trim(regexp_replace(" + s + ", '\\s+', ' ', 'g')))" }
-		eq = "(" + norm(a) + " = " + norm(b) + ")"
-	case kl == "number" && kr == "number":
-		eq = "(" + paren(a) + " = " + paren(b) + ")"
-	case kl == kr && kl == "boolean":
-		eq = "(" + paren(a) + " = " + paren(b) + ")"
-	case (kl == "datetime" && kr == "datetime") || (kl == "time" && kr == "time"):
-		eq = "coalesce(" + c.temporalCompare(l, r, "=") + ", false)"
-	default:
-		return val{}, c.errorf(n, what, "equivalence of %s and %s is not supported in SQL", l.t.typeName(), r.t.typeName())
+	if l.empty || r.empty {
+		eq = "false"
+	} else {
+		kl, kr := kind(l.t), kind(r.t)
+		switch {
+		case kl == "string" && kr == "string":
+			norm := func(s string) string { return "lower(trim(regexp_replace(" + s + ", '\\s+', ' ', 'g')))" }
+			eq = "(" + norm(a) + " = " + norm(b) + ")"
+		case kl == "number" && kr == "number", kl == kr && kl == "boolean":
+			eq = "(" + paren(a) + " = " + paren(b) + ")"
+		case (kl == "datetime" && kr == "datetime") || (kl == "time" && kr == "time"):
+			lv, rv := l, r
+			lv.sql, lv.many, rv.sql, rv.many = a, false, b, false
+			eq = "coalesce(" + c.temporalCompare(lv, rv, "=") + ", false)"
+		default:
+			eq = "false"
+		}
 	}
-	both := "CASE WHEN " + paren(a) + " IS NULL AND " + paren(b) + " IS NULL THEN true WHEN " + paren(a) + " IS NULL OR " + paren(b) + " IS NULL THEN false ELSE " + eq + " END"
+	res := "CASE WHEN " + cl + " = 0 AND " + cr + " = 0 THEN true WHEN " + cl + " <> " + cr + " THEN false ELSE " + eq + " END"
 	if negate {
-		return boolVal("(NOT " + both + ")"), nil
+		return boolVal("(NOT " + res + ")"), nil
 	}
-	return boolVal(both), nil
+	return boolVal(res), nil
 }
 
 func (c *compiler) comparison(l, r val, op string, n *fhirpath.Binary) (val, error) {

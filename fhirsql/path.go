@@ -28,6 +28,9 @@ func (c *compiler) member(n *fhirpath.Member, s scope) (val, error) {
 			return val{}, err
 		}
 	}
+	if base.resolved {
+		return val{}, c.errorf(n, "element "+n.Name, "resolve() gives the resources references point to, which SQL over one table cannot read; only their type can be tested (is, as, ofType())")
+	}
 	return c.child(base, n.Name, n)
 }
 

@@ -161,15 +161,24 @@ func goTypeName(v fhirpath.Value) string {
 	return ti.Name
 }
 
-// sqlValues runs the parts of a compiled collection over a table and
-// returns each resource's items as sorted tokens.
-func sqlValues(db *sql.DB, s *fhirflat.Schema, x SQLExpr) (map[string][]string, error) {
+// sqlValues runs the parts of a compiled collection over a table (the
+// rows with the given ids, or all) and returns each resource's items as
+// sorted tokens.
+func sqlValues(db *sql.DB, s *fhirflat.Schema, x SQLExpr, ids ...string) (map[string][]string, error) {
 	m := r4.Load()
 	out := map[string][]string{}
+	where := ""
+	if len(ids) > 0 {
+		quoted := make([]string, len(ids))
+		for i, id := range ids {
+			quoted[i] = quote(id)
+		}
+		where = " WHERE r.id IN (" + strings.Join(quoted, ", ") + ")"
+	}
 	for _, part := range x.Parts {
-		q := "SELECT r.id, to_json(" + part.SQL + ") FROM main." + ident(s.Table) + " AS r"
+		q := "SELECT r.id, to_json(" + part.SQL + ") FROM main." + ident(s.Table) + " AS r" + where
 		if part.Type == s.ResourceType {
-			q = "SELECT r.id, CASE WHEN len(" + part.SQL + ") > 0 THEN '[\"resource\"]'::JSON END FROM main." + ident(s.Table) + " AS r"
+			q = "SELECT r.id, CASE WHEN len(" + part.SQL + ") > 0 THEN '[\"resource\"]'::JSON END FROM main." + ident(s.Table) + " AS r" + where
 		}
 		rows, err := db.Query(q)
 		if err != nil {

@@ -127,9 +127,15 @@ func (c *compiler) boundary(v val, high bool, n *fhirpath.Call) (val, error) {
 	case v.t.sys == "Time":
 		return val{sql: "CASE WHEN length(" + x + ") = 8 THEN " + x + " || " + pick("'.000'", "'.999'") +
 			" ELSE left(" + x + ", 8) || '.' || rpad(left(split_part(" + x + ", '.', 2), 3), 3, '0') END", t: sysType("Time")}, nil
-	case v.t.isInstant():
-		return val{sql: "strftime(" + x + " AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%g') || 'Z'", t: sysType("DateTime")}, nil
 	case v.t.sys == "DateTime":
+		if v.t.isInstant() {
+			// the text as written (kept in _primitive when the zone is not Z)
+			text := "strftime(" + x + " AT TIME ZONE 'UTC', " + keyFormat + ") || 'Z'"
+			if v.prim != "" {
+				text = "coalesce(" + v.prim + ", " + text + ")"
+			}
+			x = "(" + text + ")"
+		}
 		day := "CASE length(" + x + ") WHEN 4 THEN " + x + " || " + pick("'-01-01'", "'-12-31'") +
 			" WHEN 7 THEN " + pick(x+" || '-01'", "strftime(last_day(CAST("+x+" || '-01' AS DATE)), '%Y-%m-%d')") +
 			" ELSE " + x + " END"
