@@ -335,28 +335,35 @@ func (c *compiler) each(v val, f func(item val, index string) (val, error)) (val
 	if err != nil {
 		return val{}, err
 	}
-	wrap := func(r val) val {
-		if r.empty {
-			return r
-		}
-		params := x
-		if strings.Contains(r.sql, i) {
-			params += ", " + i
-		}
-		if r.many {
-			return val{sql: "flatten(list_transform(" + v.sql + ", lambda " + params + ": " + r.sql + "))", many: true, t: r.t}
-		}
-		y := c.lambdaVar()
-		return val{sql: "list_filter(list_transform(" + v.sql + ", lambda " + params + ": " + r.sql + "), lambda " + y + ": " + y + " IS NOT NULL)", many: true, t: r.t}
+	return c.mapOver(v.sql, x, i, r), nil
+}
+
+// mapOver collects r, computed for each item x (with 1-based index i) of
+// the list src.
+func (c *compiler) mapOver(src, x, i string, r val) val {
+	if r.empty {
+		return r
 	}
 	if r.isPoly() {
 		var alts []val
 		for _, a := range r.alts {
-			alts = append(alts, wrap(a))
+			alts = append(alts, c.mapOver(src, x, i, a))
 		}
-		return polyOf(alts, false), nil
+		return polyOf(alts, false)
 	}
-	return wrap(r), nil
+	params := x
+	if i != "" && strings.Contains(r.sql, i) {
+		params += ", " + i
+	}
+	if r.many {
+		return val{sql: "flatten(list_transform(" + src + ", lambda " + params + ": " + r.sql + "))", many: true, t: r.t}
+	}
+	y := c.lambdaVar()
+	out := val{sql: "list_filter(list_transform(" + src + ", lambda " + params + ": " + r.sql + "), lambda " + y + ": " + y + " IS NOT NULL)", many: true, t: r.t}
+	if params == x && r.guard == "" && r.t.repr != row {
+		out.mapped = &mapping{src: src, x: x, body: r.sql}
+	}
+	return out
 }
 
 // guarded makes a collection empty unless cond holds.
@@ -378,6 +385,7 @@ func guarded(v val, cond string) val {
 		return v
 	}
 	v.sql = "CASE WHEN " + cond + " THEN " + v.sql + " END"
+	v.mapped, v.prim = nil, ""
 	return v
 }
 

@@ -20,7 +20,13 @@ func (c *compiler) call(n *fhirpath.Call, s scope) (val, error) {
 	what := "function " + n.Name + "()"
 	if in.resolved {
 		switch n.Name {
-		case "ofType", "as", "is", "exists", "empty", "where":
+		case "ofType", "as", "is":
+		case "exists", "empty":
+			// only references to a resource of a known type resolve
+			var err error
+			if in, err = c.resolvedOfType(in, &fhirpath.TypeSpecifier{Name: "Resource"}, n); err != nil {
+				return val{}, err
+			}
 		default:
 			return val{}, c.errorf(n, what, "the result of resolve() can only be tested with is, as, ofType(), exists() or empty() in SQL")
 		}

@@ -36,6 +36,15 @@ func (c *compiler) member(n *fhirpath.Member, s scope) (val, error) {
 
 // child navigates from every item of v to its children called name.
 func (c *compiler) child(v val, name string, n fhirpath.Node) (val, error) {
+	if v.many && v.mapped != nil {
+		// a.b.c: navigate inside the lambda that made a.b (struct access and
+		// JSON reads give NULL for NULL, so the NULLs are dropped once)
+		r, err := c.childOf(val{sql: v.mapped.body, t: v.t}, name, n)
+		if err != nil {
+			return val{}, err
+		}
+		return c.mapOver(v.mapped.src, v.mapped.x, "", r), nil
+	}
 	return c.each(v, func(item val, _ string) (val, error) { return c.childOf(item, name, n) })
 }
 
@@ -334,15 +343,40 @@ func (c *compiler) isType(v val, ts *fhirpath.TypeSpecifier, n fhirpath.Node) (v
 	if v.empty {
 		return emptyVal(), nil
 	}
-	if v.resolved {
+	if v.resolved && !v.many {
+		// of the type: true; another type: false; does not resolve: {}
 		r, err := c.resolvedOfType(v, ts, n)
 		if err != nil {
 			return val{}, err
 		}
-		if r.empty {
-			return val{sql: "CASE WHEN " + v.sql + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+		other, err := c.resolvedOfType(v, &fhirpath.TypeSpecifier{Name: "Resource"}, n)
+		if err != nil {
+			return val{}, err
 		}
-		return val{sql: "CASE WHEN " + v.sql + " IS NOT NULL THEN " + r.sql + " IS NOT NULL END", t: sysType("Boolean")}, nil
+		if r.empty {
+			return val{sql: "CASE WHEN " + paren(other.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+		}
+		return val{sql: "CASE WHEN " + paren(r.sql) + " IS NOT NULL THEN true WHEN " + paren(other.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+	}
+	if v.resolved {
+		// the references that resolve, one of them, of the type?
+		all, err := c.resolvedOfType(v, &fhirpath.TypeSpecifier{Name: "Resource"}, n)
+		if err != nil {
+			return val{}, err
+		}
+		one, err := c.singleton(all, n, "operator is")
+		if err != nil {
+			return val{}, err
+		}
+		one.resolved = true
+		r, err := c.resolvedOfType(one, ts, n)
+		if err != nil {
+			return val{}, err
+		}
+		if r.empty {
+			return val{sql: "CASE WHEN " + paren(one.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+		}
+		return val{sql: "CASE WHEN " + paren(one.sql) + " IS NOT NULL THEN " + paren(r.sql) + " IS NOT NULL END", t: sysType("Boolean")}, nil
 	}
 	v, err := c.singleton(v, n, "operator is")
 	if err != nil {

@@ -73,8 +73,17 @@ type val struct {
 	// prim is the SQL of the literal kept in _primitive for a stored
 	// primitive whose column cannot say it exactly (1.50), or "".
 	prim string
+	// mapped, for a list made by mapping a list with a NULL-propagating
+	// body (list_filter(list_transform(src, lambda x: body), ... IS NOT
+	// NULL)), lets navigation continue inside the same lambda.
+	mapped *mapping
 	// literal is the value of a date, dateTime or time literal.
 	literal *fhirpath.Temporal
+}
+
+// mapping is how a list was made: body over each x of src.
+type mapping struct {
+	src, x, body string
 }
 
 func emptyVal() val { return val{empty: true} }
