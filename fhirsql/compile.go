@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
 	"github.com/fhirlake/fhirlake/fhirpath"
@@ -120,7 +121,11 @@ func (c *compiler) literal(n *fhirpath.Literal) (val, error) {
 	case fhirpath.BooleanLiteral:
 		return val{sql: strconv.FormatBool(n.Value.(bool)), t: sysType("Boolean")}, nil
 	case fhirpath.StringLiteral:
-		return val{sql: quote(n.Value.(string)), t: sysType("String")}, nil
+		str := n.Value.(string)
+		if !utf8.ValidString(str) || strings.ContainsRune(str, 0) {
+			return val{}, c.errorf(n, "string literal", "not valid UTF-8, or holds a NUL character, which SQL text cannot")
+		}
+		return val{sql: quote(str), t: sysType("String")}, nil
 	case fhirpath.IntegerLiteral:
 		i := n.Value.(int64)
 		if i > 1<<31-1 || i < -(1<<31) {

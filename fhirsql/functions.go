@@ -518,8 +518,8 @@ func (c *compiler) resolve(in val, n *fhirpath.Call) (val, error) {
 		}
 		return val{}, c.errorf(n, "function resolve()", "resolve() applies to References, canonicals and uris, got %s", item.t.typeName())
 	})
-	if err != nil {
-		return val{}, err
+	if err != nil || r.empty {
+		return r, err
 	}
 	r.resolved = true
 	return r, nil
@@ -527,6 +527,9 @@ func (c *compiler) resolve(in val, n *fhirpath.Call) (val, error) {
 
 // resolvedOfType keeps the references to resources of a type.
 func (c *compiler) resolvedOfType(v val, ts *fhirpath.TypeSpecifier, n fhirpath.Node) (val, error) {
+	if v.empty {
+		return v, nil
+	}
 	want := ts.Name
 	switch {
 	case want == "Resource" || want == "DomainResource" && ts.Namespace != "System":

@@ -138,7 +138,8 @@ func runSQLCase(db *sql.DB, name string, c sofsuite.Case, b *fhirflat.Builder) (
 		if err == nil {
 			return "", fmt.Errorf("expected an error, got %d rows", len(rows))
 		}
-		return "error: " + err.Error(), nil
+		msg, _, _ := strings.Cut(err.Error(), "\n") // without the SQL
+		return "error: " + msg, nil
 	}
 	if err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package fhirsql
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
 	"github.com/fhirlake/fhirlake/fhirpath"
@@ -109,6 +110,9 @@ func constantVal(k viewdef.Constant) (val, error) {
 	s, ok := raw.(string)
 	if !ok {
 		return val{}, fmt.Errorf("fhirsql: constant %s: expected a string", k.Name)
+	}
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return val{}, fmt.Errorf("fhirsql: constant %s: not valid UTF-8, or holds a NUL character, which SQL text cannot", k.Name)
 	}
 	return val{sql: quote(s), t: primitiveType(k.Type)}, nil
 }
