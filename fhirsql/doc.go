@@ -34,17 +34,18 @@
 //	temporal.go   date/dateTime/time comparison keeping FHIRPath's precision
 //	              rules, lowBoundary/highBoundary
 //	view.go       ViewDefinitions: select/column, nested select, forEach,
-//	              forEachOrNull, unionAll, repeat, where, constants, %rowIndex
+//	              forEachOrNull, unionAll, where, constants, %rowIndex
+//	repeat.go     repeat: depth first through typed levels and JSON
 //	search.go     CompileCollection and SQLExpr for FHIR search
 //
 // Paths over lists use list_transform / list_filter / flatten with
 // lambdas; a view's rows are built as a LIST of STRUCTs per resource and
 // UNNESTed once, so forEach, unionAll, nesting and %rowIndex compose.
-// repeat turns its items into FHIR JSON (STRUCT items through to_json) so
-// that every level has one type, and follows the paths up to 10 levels
-// deep; deeper data stops the query with an error saying so. A column
-// that is not a collection and gets several values stops the query with
-// error(), as the Go runner does.
+// repeat (repeat.go) follows the typed levels of a recursive element one
+// by one, then the level fhirflat keeps as JSON, up to 10 levels deep;
+// deeper data stops the query with an error saying so. A column that is
+// not a collection and gets several values stops the query with error(),
+// as the Go runner does.
 //
 // # Semantics and limits
 //

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,4 +167,72 @@ func firstDiff(got, want []string, n int) string {
 		}
 	}
 	return b.String()
+}
+
+// TestRepeatDeep follows repeat through the typed levels of
+// QuestionnaireResponse.item into the levels kept as JSON, with
+// %rowIndex, against the Go runner; and stops with an error past the
+// levels the SQL follows.
+func TestRepeatDeep(t *testing.T) {
+	b := fhirflat.Default()
+	db := openDB(t)
+	// q1 of exprResources nests five levels; deep nests twelve
+	var deep strings.Builder
+	deep.WriteString(`{"resourceType":"QuestionnaireResponse","id":"deep","status":"completed","item":[`)
+	for i := range 12 {
+		deep.WriteString(`{"linkId":"l` + strconv.Itoa(i) + `","item":[`)
+	}
+	deep.WriteString(`{"linkId":"leaf"}`)
+	deep.WriteString(strings.Repeat("]}", 12) + "]}")
+	raws := [][]byte{[]byte(exprResources[6]), []byte(deep.String())}
+	load(t, db, b, raws)
+	docs := decodeAll(t, raws)
+	views := []string{
+		`{"resource":"QuestionnaireResponse","name":"rq1","select":[{"column":[{"name":"id","path":"id"}]},
+		  {"repeat":["item","answer.item"],"column":[{"name":"link","path":"linkId"},{"name":"pos","path":"%rowIndex"},{"name":"text","path":"text"}]}],
+		  "where":[{"path":"id = 'q1'"}]}`,
+		`{"resource":"QuestionnaireResponse","name":"rq2","select":[{"column":[{"name":"id","path":"id"}]},
+		  {"repeat":["item"],"select":[{"column":[{"name":"link","path":"linkId"}]},
+		    {"unionAll":[{"column":[{"name":"n","path":"%rowIndex"},{"name":"v","path":"'item'"}]},
+		                 {"forEachOrNull":"answer","column":[{"name":"n","path":"%rowIndex"},{"name":"v","path":"value.ofType(integer).toString()"}]}]}]}],
+		  "where":[{"path":"id = 'q1'"}]}`,
+		`{"resource":"QuestionnaireResponse","name":"rq3","select":[{"repeat":["item"],"column":[{"name":"link","path":"linkId"}]}],
+		  "where":[{"path":"id = 'q1'"}]}`,
+	}
+	for _, src := range views {
+		v, err := viewdef.Compile([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := CompileView(v, b)
+		if err != nil {
+			t.Fatalf("%s: %v", v.Name, err)
+		}
+		want := goRows(t, v, docs["QuestionnaireResponse"])
+		got := sqlRows(t, db, vs)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s:\n  sql: %v\n   go: %v\n%s", v.Name, got, want, vs.SQL)
+		}
+		if strings.Contains(vs.SQL, "to_json") {
+			t.Errorf("%s: the SQL turns typed columns into JSON", v.Name)
+		}
+	}
+	v, err := viewdef.Compile([]byte(`{"resource":"QuestionnaireResponse","name":"rdeep","select":[{"repeat":["item"],"column":[{"name":"link","path":"linkId"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := CompileView(v, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE VIEW rdeep AS " + vs.SQL); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = queryJSON(db, "SELECT * FROM rdeep")
+	if err == nil || !strings.Contains(err.Error(), "nests deeper than 10 levels") {
+		t.Errorf("a 13-level QuestionnaireResponse: got %v, want the error saying the SQL follows 10 levels", err)
+	}
+	if _, err := v.Rows(docs["QuestionnaireResponse"][1]); err != nil {
+		t.Errorf("the Go runner: %v", err)
+	}
 }
