@@ -390,7 +390,7 @@ func guarded(v val, cond string) val {
 		return v
 	}
 	v.sql = "CASE WHEN " + cond + " THEN " + v.sql + " END"
-	v.mapped, v.prim = nil, ""
+	v.mapped, v.prim, v.cond = nil, "", ""
 	return v
 }
 

@@ -181,7 +181,7 @@ func (c *compiler) where(in val, n *fhirpath.Call, s scope) (val, error) {
 		if err != nil {
 			return val{}, err
 		}
-		b, err := c.boolOf(crit, n.Args[0], what)
+		b, err := c.condOf(crit, n.Args[0], what)
 		if err != nil {
 			return val{}, err
 		}
@@ -196,7 +196,7 @@ func (c *compiler) where(in val, n *fhirpath.Call, s scope) (val, error) {
 		if err != nil {
 			return val{}, err
 		}
-		b, err := c.boolOf(crit, n.Args[0], what)
+		b, err := c.condOf(crit, n.Args[0], what)
 		if err != nil {
 			return val{}, err
 		}

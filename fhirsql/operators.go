@@ -104,6 +104,16 @@ func (c *compiler) boolOf(v val, n fhirpath.Node, what string) (string, error) {
 	return "CASE WHEN " + paren(v.sql) + " IS NOT NULL THEN true END", nil
 }
 
+// condOf is a condition that holds exactly when the collection is true
+// (for filters, where NULL and false are alike); it may be cheaper than
+// boolOf.
+func (c *compiler) condOf(v val, n fhirpath.Node, what string) (string, error) {
+	if v.cond != "" {
+		return v.cond, nil
+	}
+	return c.boolOf(v, n, what)
+}
+
 // kind classifies scalar items for equality and comparison.
 func kind(t itemType) string {
 	switch {

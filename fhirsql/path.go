@@ -354,9 +354,10 @@ func (c *compiler) isType(v val, ts *fhirpath.TypeSpecifier, n fhirpath.Node) (v
 			return val{}, err
 		}
 		if r.empty {
-			return val{sql: "CASE WHEN " + paren(other.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+			return val{sql: "CASE WHEN " + paren(other.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean"), cond: "false"}, nil
 		}
-		return val{sql: "CASE WHEN " + paren(r.sql) + " IS NOT NULL THEN true WHEN " + paren(other.sql) + " IS NOT NULL THEN false END", t: sysType("Boolean")}, nil
+		return val{sql: "CASE WHEN " + paren(r.sql) + " IS NOT NULL THEN true WHEN " + paren(other.sql) + " IS NOT NULL THEN false END",
+			t: sysType("Boolean"), cond: "(" + paren(r.sql) + " IS NOT NULL)"}, nil
 	}
 	if v.resolved {
 		// the references that resolve, one of them, of the type?

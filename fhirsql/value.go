@@ -77,6 +77,9 @@ type val struct {
 	// body (list_filter(list_transform(src, lambda x: body), ... IS NOT
 	// NULL)), lets navigation continue inside the same lambda.
 	mapped *mapping
+	// cond, for a Boolean, is a condition true exactly when it is true
+	// (NULL or false otherwise), cheaper than sql; "" when sql is all.
+	cond string
 	// literal is the value of a date, dateTime or time literal.
 	literal *fhirpath.Temporal
 }
