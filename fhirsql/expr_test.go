@@ -84,7 +84,7 @@ var exprCases = map[string][]string{
 		"generalPractitioner.where(resolve() is Practitioner)", "generalPractitioner.where(resolve() is Organization).reference",
 		"generalPractitioner.resolve().ofType(Organization).exists()", "generalPractitioner.resolve().exists()",
 		"link.other.resolve().empty()", "generalPractitioner.resolve().is(Practitioner)",
-		"meta.lastUpdated > @2020-01-01T00:00:00Z", "meta.lastUpdated", "meta.versionId", "meta.profile", "meta.tag.code",
+		"meta.lastUpdated > @2020-01-01T00:00:00Z", "meta.lastUpdated", "meta.versionId", "meta.profile", "meta.exists()", "meta.empty()", "meta.tag.code",
 		"Patient.id", "Resource.id", "Observation.id", "%resource.id", "address.line", "address.period.start > @2001-02-03T03:00:00+01:00",
 		"contact.name.family", "contact.telecom.where(system = 'email').value",
 		"communication.language.coding.code", "identifier.where(type.coding.code = 'MR').value", "identifier.value.count() = 2",

@@ -226,6 +226,8 @@ func (c *compiler) exists(v val) (string, error) {
 		return "true", nil
 	case v.many:
 		return "(coalesce(len(" + v.sql + "), 0) > 0)", nil
+	case v.t.rowMeta != "" && v.sql == v.t.rowMeta+"."+ident("meta"):
+		return "true", nil // the store serves versionId and lastUpdated
 	}
 	return "(" + paren(v.sql) + " IS NOT NULL)", nil
 }
