@@ -119,7 +119,7 @@ func (c *compiler) fieldChild(access string, fields []*fhirflat.Field, f *fhirfl
 	// kept as JSON
 	if f.Choice != "" {
 		// an open choice, stored as {"valueX": ...} under the stem
-		return c.jsonChoice(access, f.Elem, ""), nil
+		return c.jsonChoice(access, f.Elem), nil
 	}
 	t := c.jsonType(f.Type, f.Elem)
 	if f.Many {
@@ -152,26 +152,21 @@ func (c *compiler) backbone(e *r4.Element) *r4.Element {
 	return e
 }
 
-// jsonChoice is the choice element e of the JSON object at sql: one
-// alternative per type, read from valueX. stem, when set, also looks for
-// valueX inside the object kept under the stem: the layout of an open
-// choice in the typed columns, which JSON made from a STRUCT has.
-func (c *compiler) jsonChoice(sql string, e *r4.Element, stem string) val {
+// jsonChoice is the choice element e of the JSON object at sql (FHIR
+// JSON, or the {"valueX": ...} object fhirflat keeps under the stem of an
+// open choice): one alternative per type, read from valueX.
+func (c *compiler) jsonChoice(sql string, e *r4.Element) val {
 	var alts []val
 	for _, et := range e.Types {
 		key := r4.ChoiceName(e.Name, et.Code)
-		alts = append(alts, c.jsonElement(sql, key, et.Code, nil, false, stem))
+		alts = append(alts, c.jsonElement(sql, key, et.Code, nil, false))
 	}
 	return polyOf(alts, true)
 }
 
-// openChoice is the number of types above which fhirflat keeps a choice
-// as JSON under its stem (fhirflat.Options.MaxChoiceTypes, default).
-const openChoice = 20
-
 // jsonElement reads the child key of the FHIR JSON object at sql, of type
-// code. stem: see jsonChoice.
-func (c *compiler) jsonElement(sql, key, code string, e *r4.Element, many bool, stem string) val {
+// code.
+func (c *compiler) jsonElement(sql, key, code string, e *r4.Element, many bool) val {
 	path := "'$." + key + "'"
 	if many {
 		path = "'$." + key + "[*]'"
@@ -190,21 +185,13 @@ func (c *compiler) jsonElement(sql, key, code string, e *r4.Element, many bool, 
 			y, z := c.lambdaVar(), c.lambdaVar()
 			return val{sql: "list_filter(list_transform(json_extract_string(" + sql + ", " + path + "), lambda " + y + ": " + conv(y) + "), lambda " + z + ": " + z + " IS NOT NULL)", many: true, t: pt}
 		}
-		get := "json_extract_string(" + sql + ", " + path + ")"
-		if stem != "" {
-			get = "coalesce(" + get + ", json_extract_string(" + sql + ", '$." + stem + "." + key + "'))"
-		}
-		return val{sql: conv(get), t: pt}
+		return val{sql: conv("json_extract_string(" + sql + ", " + path + ")"), t: pt}
 	}
 	jt := c.jsonType(code, e)
 	if many {
 		return val{sql: "json_extract(" + sql + ", " + path + ")", many: true, t: jt}
 	}
-	get := "json_extract(" + sql + ", " + path + ")"
-	if stem != "" {
-		get = "coalesce(" + get + ", json_extract(" + sql + ", '$." + stem + "." + key + "'))"
-	}
-	return val{sql: get, t: jt}
+	return val{sql: "json_extract(" + sql + ", " + path + ")", t: jt}
 }
 
 // jsonChild navigates in FHIR JSON, following the R4 model.
@@ -221,31 +208,23 @@ func (c *compiler) jsonChild(x val, name string, n fhirpath.Node) (val, error) {
 	for _, e := range els {
 		if e.Name == name {
 			if e.Choice {
-				return c.jsonChoice(x.sql, e, openStem(e)), nil
+				return c.jsonChoice(x.sql, e), nil
 			}
 			code := ""
 			if len(e.Types) > 0 {
 				code = e.Types[0].Code
 			}
-			return c.jsonElement(x.sql, name, code, e, e.Many, ""), nil
+			return c.jsonElement(x.sql, name, code, e, e.Many), nil
 		}
 		if e.Choice && strings.HasPrefix(name, e.Name) {
 			for _, et := range e.Types {
 				if r4.ChoiceName(e.Name, et.Code) == name {
-					return c.jsonElement(x.sql, name, et.Code, nil, false, openStem(e)), nil
+					return c.jsonElement(x.sql, name, et.Code, nil, false), nil
 				}
 			}
 		}
 	}
 	return emptyVal(), nil
-}
-
-// openStem is the stem of a choice kept as JSON in the typed columns.
-func openStem(e *r4.Element) string {
-	if len(e.Types) > openChoice {
-		return e.Name
-	}
-	return ""
 }
 
 // Types: ofType(), as, is.
