@@ -13,7 +13,8 @@
 //	x, err := fhirsql.CompileCollection(e, "Observation", fhirflat.Default(), "r")
 //	// x.Parts: one DuckDB LIST expression over alias r per FHIR type of the items
 //
-// What cannot be SQL fails with an *Error naming the construct and its
+// Both functions are safe for concurrent use. What cannot be SQL fails
+// with an *Error naming the construct and its
 // offset in the expression; the caller then evaluates with the Go runner
 // (viewdef.View.Rows, fhirpath.Expr.Evaluate). Compliance with the official
 // suite is in COMPLIANCE.md.
