@@ -1,6 +1,7 @@
 package fhirsql
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/fhirlake/fhirlake/fhirpath"
@@ -490,7 +491,13 @@ func (c *compiler) referenceKey(in val, n *fhirpath.Call) (val, error) {
 		if want != "" {
 			urnOK = typ + " = " + quote(want)
 		}
-		return val{sql: "CASE WHEN " + ref + " IS NULL OR starts_with(" + ref + ", '#') OR contains(" + ref + ", '?') THEN NULL" +
+		fast := ""
+		if want != "" {
+			// the common Type/id, without a regular expression
+			n := itoa(len(want) + 2)
+			fast = " WHEN starts_with(" + ref + ", " + quote(want+"/") + ") AND strpos(substr(" + ref + ", " + n + "), '/') = 0 THEN nullif(substr(" + ref + ", " + n + "), '')"
+		}
+		return val{sql: "CASE WHEN " + ref + " IS NULL OR starts_with(" + ref + ", '#') OR contains(" + ref + ", '?') THEN NULL" + fast +
 			" WHEN starts_with(" + ref + ", 'urn:uuid:') THEN CASE WHEN " + urnOK + " THEN nullif(substr(" + ref + ", 10), '') END" +
 			" WHEN starts_with(" + ref + ", 'urn:oid:') THEN CASE WHEN " + urnOK + " THEN nullif(substr(" + ref + ", 9), '') END" +
 			" ELSE nullif(regexp_extract(" + ref + ", " + quote(c.referencePattern(want)) + ", 2), '') END", t: sysType("String")}, nil
@@ -543,7 +550,13 @@ func (c *compiler) resolvedOfType(v val, ts *fhirpath.TypeSpecifier, n fhirpath.
 		return emptyVal(), nil
 	}
 	cond := func(ref string) string {
-		return "(NOT starts_with(" + ref + ", '#') AND NOT contains(" + ref + ", '?') AND regexp_matches(" + ref + ", " + quote(c.referencePattern(want)) + "))"
+		re := "regexp_matches(" + ref + ", " + quote(c.referencePattern(want)) + ")"
+		if want != "" {
+			// the common Type/id, without a regular expression
+			n := itoa(len(want) + 2)
+			re = "CASE WHEN starts_with(" + ref + ", " + quote(want+"/") + ") AND strpos(substr(" + ref + ", " + n + "), '/') = 0 THEN length(" + ref + ") >= " + n + " ELSE " + re + " END"
+		}
+		return "(NOT starts_with(" + ref + ", '#') AND NOT contains(" + ref + ", '?') AND " + re + ")"
 	}
 	if v.many {
 		y := c.lambdaVar()
@@ -714,3 +727,5 @@ func (c *compiler) mathFunction(in val, n *fhirpath.Call, f func(string) (string
 	}
 	return val{sql: sql, t: sysType(result)}, nil
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
