@@ -3,6 +3,7 @@ package fhirflat
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,30 +44,74 @@ func (l *Layout) Covers(need Bits) bool {
 
 // Grow adds the fields of need the layout lacks (and their ancestors) and
 // returns, for each table given, the ALTER TABLE statements that add them.
+// A new top-level field is a new column; a new field inside a column's
+// STRUCT (or LIST of STRUCT) retypes that column (ALTER COLUMN SET DATA
+// TYPE, whose struct cast matches fields by name and fills new ones with
+// NULL), so nested fields stay in definition order and a struct whose
+// every field is realized has exactly the type of the full layout. (DuckDB
+// 1.5 also frees memory twice on ADD COLUMN of a field inside a list
+// holding a few thousand elements.)
 func (l *Layout) Grow(need Bits, tables ...string) []string {
-	var stmts []string
+	need = l.withAncestors(need)
+	var added []*Node
+	retyped := map[*Node]bool{}
+	var retypes []*Node
 	for _, f := range l.Schema.BySeq {
 		if !need.Has(f.Seq) || l.has.Has(f.Seq) {
 			continue
 		}
-		// Add f with its needed subtree, under its realized ancestors.
-		var chain []*Field
-		for a := f; a != nil && !l.has.Has(a.Seq); a = a.Parent {
-			chain = append([]*Field{a}, chain...)
-		}
-		top := chain[0]
-		sub := l.realize(top, need)
-		if parent := l.node(top.Parent); parent != nil {
-			parent.Children = append(parent.Children, sub)
-		} else {
+		sub := l.realize(f, need)
+		if f.Parent == nil {
 			l.Root = append(l.Root, sub)
+			added = append(added, sub)
+			continue
 		}
-		typ := sub.sqlType()
-		for _, t := range tables {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, columnPath(top), typ))
+		parent := l.node(f.Parent)
+		i := len(parent.Children)
+		for i > 0 && parent.Children[i-1].Field.Seq > f.Seq {
+			i--
+		}
+		parent.Children = append(parent.Children[:i], append([]*Node{sub}, parent.Children[i:]...)...)
+		if root := l.node(rootOf(f)); !retyped[root] {
+			retyped[root] = true
+			retypes = append(retypes, root)
+		}
+	}
+	var stmts []string
+	for _, t := range tables {
+		for _, n := range added {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
+		}
+		for _, n := range retypes {
+			if slices.Contains(added, n) {
+				continue // added with its new type
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
 		}
 	}
 	return stmts
+}
+
+// withAncestors returns need with the ancestors of its fields.
+func (l *Layout) withAncestors(need Bits) Bits {
+	out := NewBits(l.Schema)
+	out.Or(need)
+	for _, f := range l.Schema.BySeq {
+		if need.Has(f.Seq) {
+			for a := f.Parent; a != nil && !out.Has(a.Seq); a = a.Parent {
+				out.Set(a.Seq)
+			}
+		}
+	}
+	return out
+}
+
+// rootOf returns the top-level field f belongs to.
+func rootOf(f *Field) *Field {
+	for f.Parent != nil {
+		f = f.Parent
+	}
+	return f
 }
 
 // realize marks f and its needed descendants as present and returns its node.
@@ -96,18 +141,6 @@ func (l *Layout) node(f *Field) *Node {
 		}
 	}
 	return nil
-}
-
-// columnPath is the ALTER TABLE path of a field: "code"."coding".element."system".
-func columnPath(f *Field) string {
-	if f.Parent == nil {
-		return QuoteIdent(f.Name)
-	}
-	p := columnPath(f.Parent)
-	if f.Parent.Many {
-		p += ".element"
-	}
-	return p + "." + QuoteIdent(f.Name)
 }
 
 func (n *Node) sqlType() string {
@@ -268,4 +301,32 @@ func (l *Layout) ColumnsParam() string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// Need returns the fields SQL that names the given fields needs in a
+// table: each field with its ancestors, its whole subtree when it is a
+// STRUCT (SQL over it sees the full type), and the _primitive sibling that
+// holds its primitives' extensions and exact literals.
+func Need(s *Schema, fields []*Field) Bits {
+	need := NewBits(s)
+	var subtree func(f *Field)
+	subtree = func(f *Field) {
+		need.Set(f.Seq)
+		for _, c := range f.Fields {
+			subtree(c)
+		}
+	}
+	for _, f := range fields {
+		subtree(f)
+		siblings := s.Fields
+		if f.Parent != nil {
+			siblings = f.Parent.Fields
+		}
+		for _, c := range siblings {
+			if c.Name == PrimitiveExtField {
+				need.Set(c.Seq)
+			}
+		}
+	}
+	return need
 }

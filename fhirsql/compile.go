@@ -37,10 +37,13 @@ type compiler struct {
 	// ordered keeps FHIRPath's order where that costs more (the distinct
 	// of a union); search does not need it.
 	ordered bool
+	// used collects the fields the SQL reads, shared by the compilers of
+	// one statement: the table must have their columns (fhirflat.Need).
+	used *[]*fhirflat.Field
 }
 
 func newCompiler(b *fhirflat.Builder) *compiler {
-	return &compiler{b: b, model: b.Model(), n: new(int)}
+	return &compiler{b: b, model: b.Model(), n: new(int), used: new([]*fhirflat.Field)}
 }
 
 // with returns a compiler for another expression of the same statement.

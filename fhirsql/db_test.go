@@ -97,9 +97,18 @@ func load(t testing.TB, db *sql.DB, b *fhirflat.Builder, resources [][]byte) []l
 	return out
 }
 
+// insertRows stores rows in a table with every column of the full layout,
+// so any compiled SQL binds (the engine instead adds the columns compiled
+// SQL names; see engine.Store.EnsureColumns).
 func insertRows(db *sql.DB, s *fhirflat.Schema, ids, rows []string) error {
 	if _, err := db.Exec(s.CreateTable("", false)); err != nil {
 		return err
+	}
+	full := s.FullLayout()
+	for _, q := range fhirflat.NewLayout(s).Grow(fullBits(s), fhirflat.QuoteIdent(s.Table)) {
+		if _, err := db.Exec(q); err != nil {
+			return err
+		}
 	}
 	if _, err := db.Exec("CREATE TEMP TABLE src (id VARCHAR, version_id BIGINT, last_updated TIMESTAMPTZ, row VARCHAR)"); err != nil {
 		return err
@@ -125,8 +134,16 @@ func insertRows(db *sql.DB, s *fhirflat.Schema, ids, rows []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = db.Exec("INSERT INTO " + fhirflat.QuoteIdent(s.Table) + " " + s.RowsSQL("src p"))
+	_, err = db.Exec("INSERT INTO " + fhirflat.QuoteIdent(s.Table) + " BY NAME " + full.RowsSQL("src p"))
 	return err
+}
+
+func fullBits(s *fhirflat.Schema) fhirflat.Bits {
+	b := fhirflat.NewBits(s)
+	for _, f := range s.BySeq {
+		b.Set(f.Seq)
+	}
+	return b
 }
 
 // queryJSON runs a query and returns its column names and rows, each
@@ -204,4 +221,34 @@ func jsonValueOf(v any, isJSON bool) any {
 		return out
 	}
 	return v
+}
+
+// tableLayouts grows test tables the way the engine does: only the columns
+// compiled SQL says it reads (SQLExpr.Fields, ViewSQL.Fields). A column the
+// SQL reads but does not report then fails to bind.
+type tableLayouts struct {
+	db      *sql.DB
+	layouts map[string]*fhirflat.Layout
+}
+
+func newTableLayouts(db *sql.DB) *tableLayouts {
+	return &tableLayouts{db: db, layouts: map[string]*fhirflat.Layout{}}
+}
+
+// ensure creates the type's table if needed and adds the columns fields need.
+func (tl *tableLayouts) ensure(s *fhirflat.Schema, fields []*fhirflat.Field) error {
+	l := tl.layouts[s.ResourceType]
+	if l == nil {
+		if _, err := tl.db.Exec(s.CreateTable("", false)); err != nil {
+			return err
+		}
+		l = fhirflat.NewLayout(s)
+		tl.layouts[s.ResourceType] = l
+	}
+	for _, q := range l.Grow(fhirflat.Need(s, fields), fhirflat.QuoteIdent(s.Table)) {
+		if _, err := tl.db.Exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

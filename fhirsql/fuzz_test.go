@@ -2,7 +2,6 @@ package fhirsql
 
 import (
 	"github.com/fhirlake/fhirlake/internal/sofsuite"
-	"github.com/fhirlake/fhirlake/r4"
 	"github.com/fhirlake/fhirlake/viewdef"
 	"os"
 	"path/filepath"
@@ -23,13 +22,8 @@ func FuzzCompileCollection(f *testing.F) {
 	}
 	b := fhirflat.Default()
 	db := openDB(f)
+	tl := newTableLayouts(db)
 	types := []string{"Patient", "Observation"}
-	for _, rt := range types {
-		s, _ := b.Schema(rt)
-		if _, err := db.Exec(s.CreateTable("", false)); err != nil {
-			f.Fatal(err)
-		}
-	}
 	f.Fuzz(func(t *testing.T, src string) {
 		e, err := fhirpath.Parse(src)
 		if err != nil {
@@ -39,6 +33,10 @@ func FuzzCompileCollection(f *testing.F) {
 			x, err := CompileCollection(e, rt, b, "r")
 			if err != nil {
 				continue
+			}
+			s, _ := b.Schema(rt)
+			if err := tl.ensure(s, x.Fields); err != nil {
+				t.Fatal(err)
 			}
 			for _, p := range x.Parts {
 				q := "SELECT " + p.SQL + " FROM main." + ident(fhirflat.TableName(rt)) + " AS r LIMIT 0"
@@ -73,12 +71,7 @@ func FuzzCompileView(f *testing.F) {
 	}
 	b := fhirflat.Default()
 	db := openDB(f)
-	for _, rt := range r4.Load().ResourceTypes() {
-		s, _ := b.Schema(rt)
-		if _, err := db.Exec(s.CreateTable("", false)); err != nil {
-			f.Fatal(err)
-		}
-	}
+	tl := newTableLayouts(db)
 	f.Fuzz(func(t *testing.T, src string) {
 		v, err := viewdef.Compile([]byte(src))
 		if err != nil {
@@ -87,6 +80,10 @@ func FuzzCompileView(f *testing.F) {
 		vs, err := CompileView(v, b)
 		if err != nil {
 			return
+		}
+		s, _ := b.Schema(v.Resource)
+		if err := tl.ensure(s, vs.Fields); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := db.Exec("SELECT * FROM (" + vs.SQL + ") LIMIT 0"); err != nil {
 			t.Errorf("%s compiles to SQL that does not bind: %v\n%s", src, err, vs.SQL)

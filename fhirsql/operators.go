@@ -438,12 +438,15 @@ func (c *compiler) membership(item, coll val, n fhirpath.Node, what string) (val
 	if item.empty {
 		return nullBool, nil
 	}
-	if coll.empty {
-		return boolVal("CASE WHEN " + paren(item.sql) + " IS NOT NULL THEN false END"), nil
-	}
 	item, err := c.singleton(item, n, what)
 	if err != nil {
 		return val{}, err
+	}
+	if item.isPoly() && coll.empty {
+		return val{}, c.errorf(n, what, "operands of several types (%s) are not supported in SQL", item.typeNames())
+	}
+	if coll.empty {
+		return boolVal("CASE WHEN " + paren(item.sql) + " IS NOT NULL THEN false END"), nil
 	}
 	if item.isPoly() || coll.isPoly() {
 		return val{}, c.errorf(n, what, "operands of several types (%s, %s) are not supported in SQL", item.typeNames(), coll.typeNames())

@@ -57,6 +57,7 @@ func (c *compiler) childOf(x val, name string, n fhirpath.Node) (val, error) {
 			return val{sql: x.sql + ".id", t: primitiveType("id")}, nil
 		case "meta":
 			f := x.t.schema.Field("meta")
+			*c.used = append(*c.used, f)
 			return val{sql: x.sql + "." + ident("meta"), t: itemType{fhir: "Meta", repr: structured, field: f, rowMeta: x.sql}}, nil
 		}
 		return c.fieldChild(x.sql+"."+ident(name), x.t.schema.Fields, x.t.schema.Field(name), name, n)
@@ -103,6 +104,7 @@ func (c *compiler) fieldChild(access string, fields []*fhirflat.Field, f *fhirfl
 	if f.Name == fhirflat.PrimitiveExtField {
 		return emptyVal(), nil
 	}
+	*c.used = append(*c.used, f)
 	switch f.Kind {
 	case fhirflat.Primitive:
 		t := primitiveType(f.Type)

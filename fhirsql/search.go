@@ -15,6 +15,9 @@ import (
 // FHIRPath order, except that unions (|) drop duplicates in any order.
 type SQLExpr struct {
 	Parts []SQLPart
+	// Fields are the fields the SQL reads: the table must have their
+	// columns (engine.Store.EnsureColumns with fhirflat.Need).
+	Fields []*fhirflat.Field
 }
 
 // SQLPart is the items of one type.
@@ -84,7 +87,21 @@ func CompileCollection(expr *fhirpath.Expr, resourceType string, b *fhirflat.Bui
 		}
 		out.Parts = append(out.Parts, SQLPart{SQL: c.list(a), Type: a.t.typeName(), SQLType: a.t.sqlType()})
 	}
+	out.Fields = uniqueFields(*c.used)
 	return out, nil
+}
+
+// uniqueFields drops repeats, keeping the first occurrence of each field.
+func uniqueFields(fs []*fhirflat.Field) []*fhirflat.Field {
+	seen := map[*fhirflat.Field]bool{}
+	var out []*fhirflat.Field
+	for _, f := range fs {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // rowSQLType is the STRUCT type of a whole row of a table.

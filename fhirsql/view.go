@@ -18,6 +18,9 @@ type ViewSQL struct {
 	Table   string // the table read, qualified: main."patient"
 	SQL     string // SELECT ... FROM main."patient" AS r ...
 	Columns []ViewColumn
+	// Fields are the fields the SQL reads: the table must have their
+	// columns (engine.Store.EnsureColumns with fhirflat.Need).
+	Fields []*fhirflat.Field
 }
 
 // ViewColumn is an output column of a compiled view.
@@ -74,6 +77,7 @@ func CompileView(v *viewdef.View, b *fhirflat.Builder) (*ViewSQL, error) {
 		return nil, err
 	}
 	out.Name = v.Name
+	out.Fields = uniqueFields(*vc.c.used)
 	for _, col := range v.Columns() {
 		t := vc.types[col.Name]
 		if col.Collection {
