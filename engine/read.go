@@ -246,3 +246,13 @@ func (s *Store) TypesWithData(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// RowResource turns a row of a type's table, as to_json writes it, into
+// a Resource (search results are read that way).
+func (s *Store) RowResource(typ, row string) (*Resource, error) {
+	schema, err := s.b.Schema(typ)
+	if err != nil {
+		return nil, err
+	}
+	return s.rowResource(schema, row, false)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirflat"
 	"github.com/fhirlake/fhirlake/r4"
+	"github.com/fhirlake/fhirlake/search"
 )
 
 const fhirJSON = "application/fhir+json; charset=utf-8"
@@ -28,9 +29,10 @@ type Config struct {
 
 // Handler serves the FHIR API of every data store.
 type Handler struct {
-	cfg   Config
-	model *r4.Model
-	b     *fhirflat.Builder
+	cfg    Config
+	model  *r4.Model
+	b      *fhirflat.Builder
+	searcher *search.Compiler
 }
 
 // NewHandler returns the FHIR API handler.
@@ -41,7 +43,7 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.MaxBundleEntries <= 0 {
 		cfg.MaxBundleEntries = 500
 	}
-	return &Handler{cfg: cfg, model: r4.Load(), b: fhirflat.Default()}
+	return &Handler{cfg: cfg, model: r4.Load(), b: fhirflat.Default(), searcher: search.NewCompiler(fhirflat.Default())}
 }
 
 // request is one FHIR interaction being served.

@@ -296,11 +296,11 @@ func (h *Handler) entryOp(r *request, p *entryPlan, refs map[string]string) (eng
 	if p.method == "PATCH" {
 		return engine.Op{}, notSupported("PATCH entries in a Bundle are not supported; patch with PATCH [type]/[id]")
 	}
-	if len(refs) > 0 {
-		var err error
-		if body, err = rewriteReferences(body, refs); err != nil {
-			return engine.Op{}, err
-		}
+	var err error
+	if body, err = rewriteReferences(body, refs, func(ref string) (string, error) {
+		return h.resolveConditional(r, ref)
+	}); err != nil {
+		return engine.Op{}, err
 	}
 	id := ""
 	if p.method == "POST" {
@@ -344,7 +344,17 @@ func (h *Handler) readEntry(r *request, p *entryPlan) {
 	var err error
 	switch {
 	case p.id == "":
-		p.outcome = notSupported("searches in a Bundle are not supported yet")
+		params, err := url.ParseQuery(p.query)
+		if err != nil {
+			p.outcome = badRequest("%s?%s is not a search: %v", p.typ, p.query, err)
+			return
+		}
+		body, err := h.searchBundle(r, p.typ, params, nil, r.base+"/"+p.typ)
+		if err != nil {
+			p.outcome = translate(err)
+			return
+		}
+		p.res, p.status = &engine.Resource{JSON: body}, "200 OK"
 		return
 	case p.version > 0:
 		res, err = r.store.VRead(r.ctx(), p.typ, p.id, p.version)
@@ -408,8 +418,32 @@ func (h *Handler) writeBundleResponse(r *request, typ string, entries []bundleEn
 	return nil
 }
 
-// rewriteReferences replaces references to other entries' fullUrls.
-func rewriteReferences(body []byte, refs map[string]string) ([]byte, error) {
+// resolveConditional turns a conditional reference (Type?params) into the
+// Type/id of the one resource it matches.
+func (h *Handler) resolveConditional(r *request, ref string) (string, error) {
+	typ, query, _ := strings.Cut(ref, "?")
+	if !h.model.IsResource(typ) {
+		return "", badRequest("the conditional reference %q does not name a resource type", ref)
+	}
+	ids, err := h.matchIDs(r, typ, query)
+	if err != nil {
+		return "", err
+	}
+	switch len(ids) {
+	case 0:
+		return "", outcome(http.StatusNotFound, "not-found", "the conditional reference %q matches no resource", ref)
+	case 1:
+		return typ + "/" + ids[0], nil
+	}
+	return "", outcome(http.StatusPreconditionFailed, "multiple-matches", "the conditional reference %q matches more than one resource", ref)
+}
+
+// rewriteReferences replaces references to other entries' fullUrls, and
+// conditional references (Type?params) with what resolve gives.
+func rewriteReferences(body []byte, refs map[string]string, resolve func(string) (string, error)) ([]byte, error) {
+	if !bytes.Contains(body, []byte("urn:")) && !bytes.Contains(body, []byte("?")) && len(refs) == 0 {
+		return body, nil
+	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // keep decimals as written
@@ -417,6 +451,7 @@ func rewriteReferences(body []byte, refs map[string]string) ([]byte, error) {
 		return nil, badRequest("the resource is not valid JSON: %v", err)
 	}
 	changed := false
+	var firstErr error
 	var walk func(x any)
 	walk = func(x any) {
 		switch t := x.(type) {
@@ -424,6 +459,13 @@ func rewriteReferences(body []byte, refs map[string]string) ([]byte, error) {
 			for k, c := range t {
 				if s, ok := c.(string); ok && k == "reference" {
 					if to, ok := refs[s]; ok {
+						t[k] = to
+						changed = true
+					} else if strings.Contains(s, "?") && !strings.Contains(s, "://") && resolve != nil {
+						to, err := resolve(s)
+						if err != nil && firstErr == nil {
+							firstErr = err
+						}
 						t[k] = to
 						changed = true
 					}
@@ -438,6 +480,9 @@ func rewriteReferences(body []byte, refs map[string]string) ([]byte, error) {
 		}
 	}
 	walk(v)
+	if firstErr != nil {
+		return nil, firstErr
+	}
 	if !changed {
 		return body, nil
 	}

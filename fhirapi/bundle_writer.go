@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -33,9 +34,8 @@ func newBundle(typ string, total int, links []link) *bundleWriter {
 		b.buf = strconv.AppendInt(b.buf, int64(total), 10)
 	}
 	if len(links) > 0 {
-		lj, _ := json.Marshal(links)
 		b.buf = append(b.buf, `,"link":`...)
-		b.buf = append(b.buf, lj...)
+		b.buf = appendJSON(b.buf, links)
 	}
 	b.buf = append(b.buf, `,"entry":[`...)
 	return b
@@ -73,8 +73,7 @@ func (b *bundleWriter) entry(fullURL string, resource []byte, extra map[string]a
 		}
 		b.buf = strconv.AppendQuote(b.buf, k)
 		b.buf = append(b.buf, ':')
-		j, _ := json.Marshal(v)
-		b.buf = append(b.buf, j...)
+		b.buf = appendJSON(b.buf, v)
 		started = true
 	}
 	b.buf = append(b.buf, '}')
@@ -87,4 +86,13 @@ func (b *bundleWriter) finish() []byte {
 		return append(b.buf, '}')
 	}
 	return append(b.buf, "]}"...)
+}
+
+// appendJSON appends v as JSON, without escaping <, > and & (URLs).
+func appendJSON(buf []byte, v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return append(buf, bytes.TrimRight(b.Bytes(), "\n")...)
 }

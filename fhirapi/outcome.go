@@ -8,6 +8,7 @@ import (
 
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/search"
 )
 
 // Outcome is an error answered as an OperationOutcome with an HTTP status.
@@ -51,9 +52,12 @@ func translate(err error) *Outcome {
 	var nf *engine.NotFoundError
 	var gone *engine.GoneError
 	var vc *engine.VersionConflictError
+	var se *search.Error
 	switch {
 	case errors.As(err, &o):
 		return o
+	case errors.As(err, &se):
+		return outcome(http.StatusBadRequest, "invalid", "%s", se.Msg)
 	case errors.As(err, &ve):
 		out := &Outcome{Status: http.StatusBadRequest}
 		for _, is := range ve.Issues {

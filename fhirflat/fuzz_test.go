@@ -1,6 +1,7 @@
 package fhirflat
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -28,6 +29,7 @@ func FuzzNormalize(f *testing.F) {
 		f.Add(js)
 	}
 	f.Add([]byte(`{"resourceType":"Patient","birthDate":"2000","_birthDate":{"extension":[{"url":"u","valueCode":"x"}]}}`))
+	f.Add([]byte("{\n \"resourceType\": \"Patient\",\n \"extension\": [ {\"url\": \"u\",\n \"valueString\": \"a b\\n\"} ]\n}"))
 	f.Add([]byte(`{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50},"issued":"2019-01-01T00:00:00.000+01:00"}`))
 	nz := Default().NewNormalizer(Strict)
 	var dn Denormalizer
@@ -39,6 +41,9 @@ func FuzzNormalize(f *testing.F) {
 				t.Fatalf("error %T %v is not an *Error with issues", err, err)
 			}
 			return
+		}
+		if bytes.ContainsAny(row.JSON, "\n\r") {
+			t.Fatalf("row JSON spans lines: %s", row.JSON)
 		}
 		out, _, err := dn.Denormalize(nil, row.Schema, row.JSON, SystemFields{ID: row.ID})
 		if err != nil {

@@ -443,3 +443,32 @@ func (d *doc) subObject(obj int32, members []int32) int32 {
 	d.nodes = append(d.nodes, node{kind: kObject, start: o.start, end: o.end, first: first, n: int32(len(members))})
 	return int32(len(d.nodes) - 1)
 }
+
+// appendCompact appends JSON text without the white space between tokens
+// (the source was checked by parseDoc), so that a row stays on one line.
+func appendCompact(dst, raw []byte) []byte {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if inString {
+			dst = append(dst, c)
+			switch c {
+			case '\\':
+				i++
+				dst = append(dst, raw[i])
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		case '"':
+			inString = true
+			dst = append(dst, c)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}

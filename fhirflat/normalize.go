@@ -201,7 +201,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 				continue
 			}
 			n.primitiveExt(v, path+"."+key, fld.Many)
-			addPrim(key, d.raw(v))
+			addPrim(key, appendCompact(nil, d.raw(v)))
 			continue
 		}
 		fld := byName[key]
@@ -229,7 +229,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 				n.out = append(n.out, '{')
 				n.out = strconv.AppendQuote(n.out, key)
 				n.out = append(n.out, ':')
-				n.out = append(n.out, d.raw(v)...)
+				n.out = appendCompact(n.out, d.raw(v))
 				n.out = append(n.out, '}')
 				continue
 			}
@@ -373,7 +373,7 @@ func (n *Normalizer) field(v int32, path string, fld *Field) (residue []byte, ok
 		return nil, false
 	}
 	if fld.Kind == JSON {
-		n.out = append(n.out, d.raw(v)...)
+		n.out = appendCompact(n.out, d.raw(v))
 		return nil, true
 	}
 	if !fld.Many {

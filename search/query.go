@@ -29,6 +29,15 @@ type Query struct {
 	RevInclude []Include
 	// Unknown lists parameters that were ignored (lenient handling).
 	Unknown []string
+	// Compartment restricts the search to a compartment (Patient/123/...).
+	Compartment *Compartment
+}
+
+// Compartment is a compartment search: resources whose compartment
+// parameters (Params) reference Type/ID.
+type Compartment struct {
+	Type, ID string
+	Params   []*r4.SearchParam
 }
 
 // Clause is one parameter occurrence: values ORed.
@@ -116,9 +125,12 @@ func Parse(m *r4.Model, typ string, params url.Values, strict bool) (*Query, err
 		for _, v := range values {
 			c, err := parseClause(m, typ, full, v)
 			if err != nil {
-				if u, ok := err.(*unknownError); ok && !strict {
-					q.Unknown = append(q.Unknown, u.Error())
-					continue
+				if u, ok := err.(*unknownError); ok {
+					if !strict {
+						q.Unknown = append(q.Unknown, u.Error())
+						continue
+					}
+					return nil, &Error{Msg: u.Error()}
 				}
 				return nil, err
 			}

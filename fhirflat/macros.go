@@ -1,0 +1,25 @@
+package fhirflat
+
+// Macros are SQL helpers over the layout, created in every store's
+// database (main schema): dates and dateTimes are kept as their FHIR text,
+// and these give the instants they cover, as FHIR search compares them.
+//
+//	fhir_date_lo('2019-03')  = 2019-03-01 00:00:00+00
+//	fhir_date_hi('2019-03')  = 2019-03-31 23:59:59.999999+00
+//
+// A date or dateTime without a time zone is taken as UTC.
+var Macros = []string{
+	`CREATE OR REPLACE MACRO fhir_date_lo(s) AS CASE
+  WHEN s IS NULL THEN NULL
+  WHEN length(s) = 4 THEN CAST(s || '-01-01 00:00:00+00' AS TIMESTAMPTZ)
+  WHEN length(s) = 7 THEN CAST(s || '-01 00:00:00+00' AS TIMESTAMPTZ)
+  WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ)
+  ELSE CAST(s AS TIMESTAMPTZ) END`,
+	`CREATE OR REPLACE MACRO fhir_date_hi(s) AS CASE
+  WHEN s IS NULL THEN NULL
+  WHEN length(s) = 4 THEN CAST(s || '-01-01 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 YEAR - INTERVAL 1 MICROSECOND
+  WHEN length(s) = 7 THEN CAST(s || '-01 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND
+  WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND
+  WHEN contains(s, '.') THEN CAST(s AS TIMESTAMPTZ)
+  ELSE CAST(s AS TIMESTAMPTZ) + INTERVAL 1 SECOND - INTERVAL 1 MICROSECOND END`,
+}

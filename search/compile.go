@@ -1,0 +1,282 @@
+package search
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/fhirpath"
+	"github.com/fhirlake/fhirlake/fhirsql"
+	"github.com/fhirlake/fhirlake/r4"
+)
+
+// Compiler turns parsed searches into SQL. It caches compiled parameter
+// expressions and is safe for concurrent use.
+type Compiler struct {
+	b     *fhirflat.Builder
+	m     *r4.Model
+	cache sync.Map // exprKey → compiled
+}
+
+type exprKey struct{ typ, code, alias string }
+
+type compiled struct {
+	expr fhirsql.SQLExpr
+	err  error
+}
+
+// NewCompiler returns a Compiler over a schema builder.
+func NewCompiler(b *fhirflat.Builder) *Compiler { return &Compiler{b: b, m: b.Model()} }
+
+// Plan is a compiled search: a predicate over the type's table aliased r,
+// with its arguments, and the columns its SQL reads.
+type Plan struct {
+	Type  string
+	Where string
+	Args  []any
+	Order string // ORDER BY items, ending with r.id
+	// Fields lists, per resource type, the fields the SQL reads: the
+	// tables must have their columns (fhirflat.Need).
+	Fields map[string][]*fhirflat.Field
+}
+
+// builder accumulates one plan's SQL and arguments, in the order the
+// arguments appear in the SQL.
+type builder struct {
+	c      *Compiler
+	args   []any
+	fields map[string][]*fhirflat.Field
+	n      int // lambda variable and alias counter
+	base   string
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "?"
+}
+
+func (b *builder) lambda() string {
+	b.n++
+	return fmt.Sprintf("_q%d", b.n)
+}
+
+// collection compiles a parameter's expression for a type, on table alias.
+func (b *builder) collection(typ string, p *r4.SearchParam, alias string) (fhirsql.SQLExpr, error) {
+	k := exprKey{typ, p.URL, alias}
+	if v, ok := b.c.cache.Load(k); ok {
+		cv := v.(*compiled)
+		if cv.err == nil {
+			b.fields[typ] = append(b.fields[typ], cv.expr.Fields...)
+		}
+		return cv.expr, cv.err
+	}
+	src := p.ExpressionFor(typ)
+	cv := &compiled{}
+	if src == "" {
+		cv.err = errorf("the search parameter %s has no expression for %s and is not supported", p.Code, typ)
+	} else if e, err := fhirpath.Parse(src); err != nil {
+		cv.err = errorf("search parameter %s: %v", p.Code, err)
+	} else if cv.expr, err = fhirsql.CompileCollection(e, typ, b.c.b, alias); err != nil {
+		cv.err = errorf("search parameter %s of %s cannot be run in SQL: %v", p.Code, typ, err)
+	}
+	b.c.cache.Store(k, cv)
+	if cv.err == nil {
+		b.fields[typ] = append(b.fields[typ], cv.expr.Fields...)
+	}
+	return cv.expr, cv.err
+}
+
+// anyItem is true when some item x of list satisfies cond(x).
+func (b *builder) anyItem(list string, cond func(x string) string) string {
+	x := b.lambda()
+	return "coalesce(len(list_filter(" + list + ", lambda " + x + ": " + cond(x) + ")) > 0, false)"
+}
+
+// Compile compiles a search. base is the server's FHIR base URL (for
+// absolute references to its own resources).
+func (c *Compiler) Compile(q *Query, base string) (*Plan, error) {
+	b := &builder{c: c, fields: map[string][]*fhirflat.Field{}, base: strings.TrimRight(base, "/")}
+	var preds []string
+	for _, cl := range q.Clauses {
+		p, err := b.clause(q.Type, "r", cl)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p)
+	}
+	if q.Compartment != nil {
+		p, err := b.compartment(q.Type, q.Compartment)
+		if err != nil {
+			return nil, err
+		}
+		preds = append(preds, p)
+	}
+	where := "true"
+	if len(preds) > 0 {
+		where = strings.Join(preds, " AND ")
+	}
+	order, err := b.order(q)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Type: q.Type, Where: where, Args: b.args, Order: order, Fields: b.fields}, nil
+}
+
+// clause is the predicate of one parameter occurrence on alias.
+func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
+	switch {
+	case cl.Has != nil:
+		return b.has(typ, alias, cl.Has)
+	case cl.Chain != nil:
+		return b.chain(typ, alias, cl)
+	}
+	switch cl.Name {
+	case "_id":
+		return b.idClause(alias, cl)
+	case "_lastUpdated":
+		return b.lastUpdated(alias, cl)
+	}
+	if cl.Param.Type == "composite" {
+		return b.composite(typ, alias, cl)
+	}
+	x, err := b.collection(typ, cl.Param, alias)
+	if err != nil {
+		return "", err
+	}
+	if cl.Modifier == "missing" {
+		return b.missing(x, cl)
+	}
+	var ors []string
+	for _, v := range cl.Values {
+		p, err := b.value(typ, cl, x, v)
+		if err != nil {
+			return "", err
+		}
+		ors = append(ors, p)
+	}
+	pred := "(" + strings.Join(ors, " OR ") + ")"
+	if cl.Modifier == "not" {
+		pred = "NOT " + pred
+	}
+	return pred, nil
+}
+
+// value is the predicate of one value on a compiled collection. Parts of
+// a type the parameter's kind of search cannot compare (the SampledData of
+// value-quantity) never match; it is an error only when no part can.
+func (b *builder) value(typ string, cl *Clause, x fhirsql.SQLExpr, v Value) (string, error) {
+	var parts []string
+	var firstErr error
+	for _, part := range x.Parts {
+		var p string
+		var err error
+		switch cl.Param.Type {
+		case "token":
+			p, err = b.token(part, cl.Modifier, v)
+		case "string":
+			p, err = b.stringMatch(part, cl.Modifier, v)
+		case "date":
+			p, err = b.date(part, v)
+		case "reference":
+			p, err = b.reference(cl.Param, part, cl.Modifier, v)
+		case "quantity":
+			p, err = b.quantity(part, v)
+		case "number":
+			p, err = b.number(part, v)
+		case "uri":
+			p, err = b.uri(part, cl.Modifier, v)
+		default:
+			err = errorf("%s search parameters (%s) are not supported", cl.Param.Type, cl.Name)
+		}
+		if err != nil {
+			if _, unsupported := err.(*typeError); unsupported {
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			return "", err
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		if firstErr != nil {
+			return "", firstErr
+		}
+		return "false", nil // the expression never has a value
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", nil
+}
+
+// typeError says a kind of search does not apply to a type of value; it is
+// reported as an *Error.
+type typeError struct{ msg string }
+
+func (e *typeError) Error() string { return e.msg }
+
+func (e *typeError) As(target any) bool {
+	if t, ok := target.(**Error); ok {
+		*t = &Error{Msg: e.msg}
+		return true
+	}
+	return false
+}
+
+func unsupportedType(format string, args ...any) error {
+	return &typeError{fmt.Sprintf(format, args...)}
+}
+
+// missing is :missing=true|false.
+func (b *builder) missing(x fhirsql.SQLExpr, cl *Clause) (string, error) {
+	if len(cl.Values) != 1 || (cl.Values[0].Raw != "true" && cl.Values[0].Raw != "false") {
+		return "", errorf("%s:missing takes true or false", cl.Name)
+	}
+	var present []string
+	for _, p := range x.Parts {
+		present = append(present, "coalesce(len("+p.SQL+") > 0, false)")
+	}
+	any := "false"
+	if len(present) > 0 {
+		any = "(" + strings.Join(present, " OR ") + ")"
+	}
+	if cl.Values[0].Raw == "true" {
+		return "NOT " + any, nil
+	}
+	return any, nil
+}
+
+func (b *builder) idClause(alias string, cl *Clause) (string, error) {
+	if cl.Modifier == "missing" {
+		return "false", nil
+	}
+	var ors []string
+	for _, v := range cl.Values {
+		ors = append(ors, alias+".id = "+b.arg(v.Raw))
+	}
+	p := "(" + strings.Join(ors, " OR ") + ")"
+	if cl.Modifier == "not" {
+		p = "NOT " + p
+	}
+	return p, nil
+}
+
+// compartment is true for resources that reference the compartment's
+// owner through any of its parameters.
+func (b *builder) compartment(typ string, c *Compartment) (string, error) {
+	if typ == c.Type {
+		return "r.id = " + b.arg(c.ID), nil
+	}
+	var ors []string
+	for _, p := range c.Params {
+		refs, err := b.refList(typ, p, "r")
+		if err != nil {
+			return "", err
+		}
+		ors = append(ors, "list_contains("+refs+", "+b.arg(c.Type+"/"+c.ID)+")")
+	}
+	if len(ors) == 0 {
+		return "false", nil
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", nil
+}

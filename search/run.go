@@ -1,0 +1,279 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/r4"
+)
+
+// Paging limits.
+const (
+	DefaultCount = 50
+	MaxCount     = 1000
+	maxIncluded  = 5000
+)
+
+// Result is one page of a search.
+type Result struct {
+	Total    int // -1 when not counted (_total=none)
+	Matches  []*engine.Resource
+	Included []*engine.Resource
+	More     bool // a next page exists
+	Count    int  // the page size used
+	Offset   int
+}
+
+// Run runs a search on a store: the store's pending writes are merged
+// first (a search sees every acknowledged write), the columns the search
+// reads are added if new, then one query gives the page and one the total.
+func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base string) (*Result, error) {
+	plan, err := c.Compile(q, base)
+	if err != nil {
+		return nil, err
+	}
+	var incl []Include
+	incl = append(incl, q.Include...)
+	incl = append(incl, q.RevInclude...)
+	b := &builder{c: c, fields: plan.Fields, base: base}
+	if err := st.Sync(ctx); err != nil {
+		return nil, err
+	}
+	if err := ensure(ctx, st, c.b, plan.Fields); err != nil {
+		return nil, err
+	}
+	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset}
+	if res.Count == 0 && q.Summary != "count" {
+		res.Count = DefaultCount
+	}
+	if res.Count > MaxCount {
+		res.Count = MaxCount
+	}
+	if q.Summary == "count" {
+		res.Count = 0
+	}
+	table := "main." + fhirflat.QuoteIdent(fhirflat.TableName(q.Type))
+	if res.Count > 0 {
+		sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM %s AS r WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
+			table, plan.Where, plan.Order, res.Count+1, q.Offset)
+		rows, err := queryRows(ctx, st, q.Type, sql, plan.Args)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) > res.Count {
+			res.More, rows = true, rows[:res.Count]
+		}
+		res.Matches = rows
+	}
+	if q.Total != "none" {
+		sql := fmt.Sprintf("SELECT count(*) FROM %s AS r WHERE %s", table, plan.Where)
+		if err := st.DB().QueryRowContext(ctx, sql, plan.Args...).Scan(&res.Total); err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+	}
+	if len(incl) > 0 && len(res.Matches) > 0 {
+		if res.Included, err = b.includes(ctx, st, q, res.Matches); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// ensure adds the columns a search reads to the tables that lack them.
+func ensure(ctx context.Context, st *engine.Store, fb *fhirflat.Builder, fields map[string][]*fhirflat.Field) error {
+	for typ, fs := range fields {
+		s, err := fb.Schema(typ)
+		if err != nil {
+			return err
+		}
+		if err := st.EnsureColumns(ctx, typ, fhirflat.Need(s, fs)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func queryRows(ctx context.Context, st *engine.Store, typ, sql string, args []any) ([]*engine.Resource, error) {
+	rows, err := st.DB().QueryContext(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	var out []*engine.Resource
+	for rows.Next() {
+		var row string
+		if err := rows.Scan(&row); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		r, err := st.RowResource(typ, row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// includes resolves _include and _revinclude (with :iterate) for a page.
+func (b *builder) includes(ctx context.Context, st *engine.Store, q *Query, matches []*engine.Resource) ([]*engine.Resource, error) {
+	seen := map[string]bool{}
+	for _, m := range matches {
+		seen[m.Type+"/"+m.ID] = true
+	}
+	var included []*engine.Resource
+	frontier := matches
+	for round := 0; round < 4 && len(frontier) > 0; round++ {
+		var next []*engine.Resource
+		add := func(r *engine.Resource) {
+			k := r.Type + "/" + r.ID
+			if !seen[k] && len(included) < maxIncluded {
+				seen[k] = true
+				included = append(included, r)
+				next = append(next, r)
+			}
+		}
+		byType := map[string][]string{}
+		for _, r := range frontier {
+			byType[r.Type] = append(byType[r.Type], r.ID)
+		}
+		for _, inc := range q.Include {
+			if round > 0 && !inc.Iterate {
+				continue
+			}
+			for _, src := range includeSources(inc, byType) {
+				for _, p := range b.includeParams(src, inc) {
+					refs, err := b.referencesOf(ctx, st, src, p, byType[src])
+					if err != nil {
+						return nil, err
+					}
+					for _, ref := range refs {
+						typ, id, _ := strings.Cut(ref, "/")
+						if inc.Target != "" && typ != inc.Target {
+							continue
+						}
+						if !b.c.m.IsResource(typ) || seen[ref] {
+							continue
+						}
+						r, err := st.Read(ctx, typ, id)
+						if err != nil {
+							continue // a dangling reference includes nothing
+						}
+						add(r)
+					}
+				}
+			}
+		}
+		for _, inc := range q.RevInclude {
+			if round > 0 && !inc.Iterate {
+				continue
+			}
+			var targets []string
+			for typ, ids := range byType {
+				if inc.Target != "" && inc.Target != typ {
+					continue
+				}
+				for _, id := range ids {
+					targets = append(targets, typ+"/"+id)
+				}
+			}
+			if len(targets) == 0 || inc.Source == "" {
+				continue
+			}
+			for _, p := range b.includeParams(inc.Source, inc) {
+				rs, err := b.referencing(ctx, st, inc.Source, p, targets)
+				if err != nil {
+					return nil, err
+				}
+				for _, r := range rs {
+					add(r)
+				}
+			}
+		}
+		frontier = next
+	}
+	return included, nil
+}
+
+func includeSources(inc Include, byType map[string][]string) []string {
+	if inc.Source != "" {
+		if _, ok := byType[inc.Source]; ok {
+			return []string{inc.Source}
+		}
+		return nil
+	}
+	var out []string
+	for t := range byType {
+		out = append(out, t)
+	}
+	return out
+}
+
+// includeParams are the reference parameters an include follows.
+func (b *builder) includeParams(src string, inc Include) []*r4.SearchParam {
+	if !inc.All {
+		return []*r4.SearchParam{inc.Param}
+	}
+	var out []*r4.SearchParam
+	for _, p := range b.c.m.ParamsFor(src) {
+		if p.Type == "reference" && p.ExpressionFor(src) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// referencesOf lists the Type/id references of a parameter on resources.
+func (b *builder) referencesOf(ctx context.Context, st *engine.Store, typ string, p *r4.SearchParam, ids []string) ([]string, error) {
+	refs, err := b.refList(typ, p, "r")
+	if err != nil {
+		return nil, nil // a parameter with no SQL form includes nothing
+	}
+	if err := ensure(ctx, st, b.c.b, b.fields); err != nil {
+		return nil, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	sql := fmt.Sprintf("SELECT DISTINCT unnest(%s) FROM main.%s AS r WHERE r.id IN (%s)", refs, fhirflat.QuoteIdent(fhirflat.TableName(typ)), marks)
+	rows, err := st.DB().QueryContext(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("_include: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s *string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		if s != nil {
+			out = append(out, *s)
+		}
+	}
+	return out, rows.Err()
+}
+
+// referencing lists the resources of typ whose parameter p points to one
+// of targets (Type/id).
+func (b *builder) referencing(ctx context.Context, st *engine.Store, typ string, p *r4.SearchParam, targets []string) ([]*engine.Resource, error) {
+	refs, err := b.refList(typ, p, "r")
+	if err != nil {
+		return nil, nil
+	}
+	if err := ensure(ctx, st, b.c.b, b.fields); err != nil {
+		return nil, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(targets)), ",")
+	args := make([]any, len(targets))
+	for i, t := range targets {
+		args[i] = t
+	}
+	sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM main.%s AS r WHERE list_has_any(%s, [%s]) ORDER BY r.id LIMIT %d",
+		fhirflat.QuoteIdent(fhirflat.TableName(typ)), refs, marks, maxIncluded)
+	return queryRows(ctx, st, typ, sql, args)
+}
