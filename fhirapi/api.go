@@ -29,9 +29,9 @@ type Config struct {
 
 // Handler serves the FHIR API of every data store.
 type Handler struct {
-	cfg    Config
-	model  *r4.Model
-	b      *fhirflat.Builder
+	cfg      Config
+	model    *r4.Model
+	b        *fhirflat.Builder
 	searcher *search.Compiler
 }
 

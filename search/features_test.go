@@ -63,7 +63,9 @@ func TestReverseChainAndIncludes(t *testing.T) {
 		t.Errorf("_include: %s", diff(pats, inc))
 	}
 	// _revinclude: the Conditions of a patient
-	p := sample(o, "Condition", func(r map[string]any) string { return strings.TrimPrefix(str(get(r, "subject", "reference")), "Patient/") })[0]
+	p := sample(o, "Condition", func(r map[string]any) string {
+		return strings.TrimPrefix(str(get(r, "subject", "reference")), "Patient/")
+	})[0]
 	res = run(t, st, "Patient", "_id="+p+"&_revinclude=Condition:subject")
 	wantConds := 0
 	for _, c := range o.byTyp["Condition"] {
