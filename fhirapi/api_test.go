@@ -317,3 +317,27 @@ func TestTransactionAndBatch(t *testing.T) {
 		t.Errorf("51 entries over a limit of 50: %d", r.status)
 	}
 }
+
+func TestCapabilityStatement(t *testing.T) {
+	a := newTestAPI(t)
+	r := a.do("GET", "metadata", "")
+	m := r.json(t)
+	if r.status != 200 || m["resourceType"] != "CapabilityStatement" || m["fhirVersion"] != "4.0.1" {
+		t.Fatalf("metadata: %d %.300s", r.status, r.body)
+	}
+	var obs map[string]any
+	for _, res := range m["rest"].([]any)[0].(map[string]any)["resource"].([]any) {
+		if res.(map[string]any)["type"] == "Observation" {
+			obs = res.(map[string]any)
+		}
+	}
+	names := map[string]bool{}
+	for _, p := range obs["searchParam"].([]any) {
+		names[p.(map[string]any)["name"].(string)] = true
+	}
+	for _, want := range []string{"code", "patient", "date", "value-quantity", "component-code-value-quantity", "_id", "_lastUpdated"} {
+		if !names[want] {
+			t.Errorf("Observation search parameter %s not listed", want)
+		}
+	}
+}
