@@ -24,7 +24,10 @@ type Config struct {
 	// Preload fills a new data store whose PreloadDataConfig asks for
 	// synthetic data; nil makes such a request fail.
 	Preload func(ctx context.Context, s *Store, preloadType string) error
-	Logger  *slog.Logger
+	// OnCreate sets up a new data store before it becomes ACTIVE (the
+	// default views).
+	OnCreate func(ctx context.Context, s *Store) error
+	Logger   *slog.Logger
 }
 
 // Engine manages the data stores under one data directory.
@@ -183,6 +186,12 @@ func (e *Engine) create(ctx context.Context, d *Datastore) error {
 			return fmt.Errorf("preload %s: %w", preload, err)
 		}
 		if err := s.Sync(ctx); err != nil {
+			s.Close()
+			return err
+		}
+	}
+	if e.cfg.OnCreate != nil {
+		if err := e.cfg.OnCreate(ctx, s); err != nil {
 			s.Close()
 			return err
 		}

@@ -142,6 +142,9 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 	if err := s.createSchema(ctx); err != nil {
 		return fail(err)
 	}
+	if err := s.createViewsTable(ctx); err != nil {
+		return fail(err)
+	}
 	for _, q := range fhirflat.Macros {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fail(fmt.Errorf("create macros: %w", err))

@@ -104,6 +104,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // for a body).
 func checkFormat(r *http.Request) *Outcome {
 	f := r.URL.Query().Get("_format")
+	switch f {
+	case "ndjson", "csv", "parquet": // $viewdefinition-run output formats
+		if strings.Contains(r.URL.Path, "$viewdefinition-run") {
+			f = ""
+		}
+	}
 	if f == "" {
 		f = r.Header.Get("Accept")
 	}

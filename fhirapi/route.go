@@ -27,6 +27,9 @@ func (h *Handler) route(r *request) error {
 		return notAllowed(r, "GET")
 	}
 	typ := p[0]
+	if typ == viewType {
+		return h.viewDefinition(r)
+	}
 	if !h.model.IsResource(typ) {
 		return outcome(http.StatusNotFound, "not-supported", "%q is not an R4 resource type", typ)
 	}

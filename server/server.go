@@ -20,6 +20,7 @@ import (
 	"github.com/fhirlake/fhirlake/fhirapi"
 	"github.com/fhirlake/fhirlake/sqlserver"
 	"github.com/fhirlake/fhirlake/tlscert"
+	"github.com/fhirlake/fhirlake/views"
 )
 
 // Config configures a server.
@@ -115,7 +116,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.Engine, err = engine.Open(ctx, engine.Config{
 		Dir: cfg.DataDir, Store: cfg.Store, Logger: cfg.Logger,
-		Preload: preloadSynthetic(cfg.PreloadPatients, 1),
+		Preload:  preloadSynthetic(cfg.PreloadPatients, 1),
+		OnCreate: views.InstallDefaults,
 	}); err != nil {
 		return nil, err
 	}

@@ -66,6 +66,17 @@ func TestSQLSeesAcknowledgedWrites(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM patient").Scan(&after); err != nil || after != before+20 {
 		t.Fatalf("count after 20 creates: %d (before %d) %v", after, before, err)
 	}
+	// the default flat views are there, over the same rows
+	for _, v := range []string{"patient_demographics", "observation_flat", "condition_flat", "encounter_flat", "medication_request_flat", "procedure_flat", "immunization_flat"} {
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM " + v).Scan(&n); err != nil {
+			t.Errorf("default view %s: %v", v, err)
+		}
+	}
+	var demo int
+	if err := db.QueryRow("SELECT count(*) FROM patient_demographics WHERE family LIKE 'Visible%'").Scan(&demo); err != nil || demo != 20 {
+		t.Errorf("patient_demographics sees %d of the 20 new patients (%v)", demo, err)
+	}
 	// the store's name works as a database alias; writes are refused
 	if _, err := ts.mysqlDB("default").Exec("DELETE FROM patient"); err == nil || !strings.Contains(err.Error(), "1290") {
 		t.Errorf("DELETE over SQL: %v", err)
