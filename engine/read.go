@@ -62,7 +62,11 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
 	}
 	gen := s.cache.generation()
 	var row string
-	err = s.db.QueryRowContext(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?", id).Scan(&row)
+	stmt, err := s.readStmt(ctx, schema)
+	if err != nil {
+		return nil, err
+	}
+	err = stmt.QueryRowContext(ctx, id).Scan(&row)
 	if err == nil {
 		r, err := s.rowResource(schema, row, false)
 		if err == nil {
@@ -255,4 +259,27 @@ func (s *Store) RowResource(typ, row string) (*Resource, error) {
 		return nil, err
 	}
 	return s.rowResource(schema, row, false)
+}
+
+// readStmt is the prepared point read of a type's table, prepared again
+// after the table's columns change.
+func (s *Store) readStmt(ctx context.Context, schema *fhirflat.Schema) (*sql.Stmt, error) {
+	version := s.schemaVersion.Load()
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.readStmts == nil || s.stmtVersion != version {
+		for _, st := range s.readStmts {
+			st.Close()
+		}
+		s.readStmts, s.stmtVersion = map[string]*sql.Stmt{}, version
+	}
+	if st := s.readStmts[schema.ResourceType]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?")
+	if err != nil {
+		return nil, fmt.Errorf("prepare read of %s: %w", schema.Table, err)
+	}
+	s.readStmts[schema.ResourceType] = st
+	return st, nil
 }

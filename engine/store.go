@@ -48,6 +48,10 @@ type Store struct {
 
 	schemaVersion atomic.Uint64
 
+	stmtMu      sync.Mutex
+	stmtVersion uint64
+	readStmts   map[string]*sql.Stmt
+
 	writes chan *writeRequest
 	kick   chan struct{}
 	stop   chan struct{}
@@ -298,6 +302,11 @@ func (s *Store) Close() error {
 		close(s.stop)
 		s.wg.Wait()
 		close(s.closed)
+		s.stmtMu.Lock()
+		for _, st := range s.readStmts {
+			st.Close()
+		}
+		s.stmtMu.Unlock()
 		s.writeConn.Close()
 		s.mergeConn.Close()
 		if _, e := s.db.Exec("CHECKPOINT"); e != nil {
