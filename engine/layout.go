@@ -11,6 +11,7 @@ import (
 //
 //	<dir>/catalog.duckdb           data stores, tags, jobs
 //	<dir>/stores/<id>.duckdb       one DuckDB database per data store
+//	<dir>/jobs/<id>/               an import job's work files (package ingest)
 //	<dir>/credentials, <dir>/tls/  written by the auth and tlscert packages
 type Layout struct{ Dir string }
 
@@ -28,6 +29,10 @@ func (l Layout) StoreFiles(id string) []string {
 	p := l.Store(id)
 	return []string{p, p + ".wal", p + ".tmp"}
 }
+
+// JobDir holds the work files of a running job (its file list, chunks in
+// the making); it is removed when the job ends.
+func (l Layout) JobDir(id string) string { return filepath.Join(l.Dir, "jobs", id) }
 
 // Ensure creates the directories with owner-only permissions.
 func (l Layout) Ensure() error {
