@@ -46,13 +46,13 @@ type bundleJSON struct {
 
 // entryState is what processing an entry has found so far.
 type entryState struct {
-	typ, id   string
-	resource  []byte
-	create    *condQuery // ifNoneExist
-	matched   string     // id of the resource an ifNoneExist matched
-	skip      bool       // nothing to import (matched or failed)
-	issues    []fhirflat.Issue
-	idents    []identifier
+	typ, id  string
+	resource []byte
+	create   *condQuery // ifNoneExist
+	matched  string     // id of the resource an ifNoneExist matched
+	skip     bool       // nothing to import (matched or failed)
+	issues   []fhirflat.Issue
+	idents   []identifier
 }
 
 // processJSON handles a .json unit: one resource, or a Bundle's entries.

@@ -145,7 +145,9 @@ func (a *assembler) chunk() (*chunk, error) {
 	return a.c, nil
 }
 
-func (c *chunk) full(o chunkOptions) bool { return c != nil && (c.units >= o.Resources || c.bytes >= o.Bytes) }
+func (c *chunk) full(o chunkOptions) bool {
+	return c != nil && (c.units >= o.Resources || c.bytes >= o.Bytes)
+}
 
 // take processes one unit.
 func (a *assembler) take(ctx context.Context, u *unit) error {
