@@ -16,6 +16,11 @@ type ImportBatch struct {
 	// Files holds, per resource type, an NDJSON file of fhirflat Row JSON
 	// (Normalizer output, one row per line, ids set and unique per type).
 	Files map[string]string
+	// Later holds further files per type (same format), loaded after
+	// Files, one map after the other, in the same transaction: a resource
+	// in several of them gets a version for each. Ids are unique per type
+	// within one map.
+	Later []map[string]string
 	// Present is, per type, every field the rows use (union of Row.Present).
 	Present map[string]fhirflat.Bits
 	// Checkpoint and Value, when Checkpoint is set, are stored with the
@@ -94,21 +99,27 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 		}
 	}()
 	imp.stats = ImportStats{Created: map[string]int{}, Updated: map[string]int{}}
-	for typ, file := range imp.batch.Files {
-		schema, err := s.b.Schema(typ)
-		if err != nil {
-			return err
+	layouts := map[string]*fhirflat.Layout{} // grown once per type in this transaction
+	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+		for typ, file := range files {
+			schema, err := s.b.Schema(typ)
+			if err != nil {
+				return err
+			}
+			layout := layouts[typ]
+			if layout == nil {
+				if layout, err = s.growLayout(ctx, schema, imp.batch.Present[typ]); err != nil {
+					return err
+				}
+				layouts[typ] = layout
+			}
+			created, updated, err := s.importType(ctx, schema, layout, file, now)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", typ, err)
+			}
+			imp.stats.Created[typ] += created
+			imp.stats.Updated[typ] += updated
 		}
-		layout, err := s.growLayout(ctx, schema, imp.batch.Present[typ])
-		if err != nil {
-			return err
-		}
-		created, updated, err := s.importType(ctx, schema, layout, file, now)
-		if err != nil {
-			return fmt.Errorf("import %s: %w", typ, err)
-		}
-		imp.stats.Created[typ] += created
-		imp.stats.Updated[typ] += updated
 	}
 	if imp.batch.Checkpoint != "" {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s.checkpoints VALUES (?, ?)", internalSchema),

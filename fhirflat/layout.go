@@ -43,8 +43,21 @@ func (l *Layout) Covers(need Bits) bool {
 
 // Grow adds the fields of need the layout lacks (and their ancestors) and
 // returns, for each table given, the ALTER TABLE statements that add them.
+//
+// A field inside a list (item[].net.x) is not added with ADD COLUMN
+// "item".element...: DuckDB 1.5 frees memory twice on that statement once
+// the list holds a few thousand elements (reproduced with 8,000 elements
+// in 4,000 rows). The top-level column is retyped instead (ALTER COLUMN
+// SET DATA TYPE: the struct cast matches fields by name and fills the new
+// ones with NULL).
 func (l *Layout) Grow(need Bits, tables ...string) []string {
-	var stmts []string
+	type add struct {
+		root *Field
+		def  string
+	}
+	var adds []add
+	retype := map[*Node]bool{}
+	var order []*Node
 	for _, f := range l.Schema.BySeq {
 		if !need.Has(f.Seq) || l.has.Has(f.Seq) {
 			continue
@@ -61,12 +74,47 @@ func (l *Layout) Grow(need Bits, tables ...string) []string {
 		} else {
 			l.Root = append(l.Root, sub)
 		}
-		typ := sub.sqlType()
-		for _, t := range tables {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, columnPath(top), typ))
+		if root := rootOf(top); root != top && inList(top) {
+			n := l.node(root)
+			if !retype[n] {
+				retype[n] = true
+				order = append(order, n)
+			}
+			continue
+		}
+		adds = append(adds, add{rootOf(top), columnPath(top) + " " + sub.sqlType()})
+	}
+	var stmts []string
+	for _, t := range tables {
+		for _, a := range adds {
+			if retype[l.node(a.root)] {
+				continue // the retype below includes it
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, a.def))
+		}
+		for _, n := range order {
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
 		}
 	}
 	return stmts
+}
+
+// rootOf returns the top-level field f belongs to.
+func rootOf(f *Field) *Field {
+	for f.Parent != nil {
+		f = f.Parent
+	}
+	return f
+}
+
+// inList reports whether an ancestor of f is a list.
+func inList(f *Field) bool {
+	for a := f.Parent; a != nil; a = a.Parent {
+		if a.Many {
+			return true
+		}
+	}
+	return false
 }
 
 // realize marks f and its needed descendants as present and returns its node.

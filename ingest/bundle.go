@@ -67,7 +67,7 @@ func (w *worker) processJSON(ctx context.Context, u *unit) {
 		return
 	}
 	if head.ResourceType != "Bundle" || (head.Type != "transaction" && head.Type != "batch" && head.Type != "collection") {
-		w.normalizeAs(u, data, 1, -1, "")
+		w.normalizeAs(u, w.compact(data), 1, -1, "")
 		return
 	}
 	var b bundleJSON
@@ -253,7 +253,7 @@ func (w *worker) processJSON(ctx context.Context, u *unit) {
 		case st.matched != "":
 			u.res.matched = append(u.res.matched, rowRef{typ: st.typ, id: st.matched, line: 1, entry: int32(i)})
 		default:
-			if w.normalizeAs(u, st.resource, 1, int32(i), st.id) {
+			if w.normalizeAs(u, w.compact(st.resource), 1, int32(i), st.id) {
 				u.res.rows[len(u.res.rows)-1].idents = st.idents
 			}
 		}
@@ -275,6 +275,16 @@ func (w *worker) processJSON(ctx context.Context, u *unit) {
 			u.res.fails = append(u.res.fails, failure{line: 1, entry: int32(i), typ: st.typ, id: st.id, issues: is})
 		}
 	}
+}
+
+// compact removes the insignificant white space of a JSON value: the
+// checked row keeps parts of it verbatim, and rows are NDJSON lines.
+func (w *worker) compact(src []byte) []byte {
+	w.buf.Reset()
+	if json.Compact(&w.buf, src) != nil {
+		return src // the check reports it
+	}
+	return w.buf.Bytes()
 }
 
 func (st *entryState) fail(code, path, msg string) {

@@ -34,7 +34,7 @@ type chunkOptions struct {
 type sealedChunk struct {
 	no       int64
 	dir      string
-	files    map[string]string
+	files    []map[string]string // per layer, per type
 	present  map[string]fhirflat.Bits
 	success  []byte // SUCCESS records
 	failure  []byte // FAILURE records
@@ -46,9 +46,9 @@ type sealedChunk struct {
 type chunk struct {
 	no      int64
 	dir     string
-	files   map[string]*chunkFile
+	files   []map[string]*chunkFile // per layer, per type
 	present map[string]fhirflat.Bits
-	ids     map[uint64]struct{} // type/id of its rows
+	ids     map[uint64]int32 // type/id of its rows → number of layers holding it
 	units   int64
 	bytes   int64
 	success []byte
@@ -63,9 +63,10 @@ type chunkFile struct {
 }
 
 // assembler takes units in input order and cuts them into chunks. It
-// drops duplicate ids within a file (a FAILURE each) and starts a new
-// chunk before a resource whose id the chunk already has from another
-// file, since one chunk loads in one statement per type.
+// drops duplicate ids within a file (a FAILURE each). A resource whose id
+// the chunk already has (from another file) goes into the chunk's next
+// layer: layers load one after the other in the chunk's transaction, so
+// each occurrence makes a version, in input order.
 type assembler struct {
 	index *identIndex
 	dir   string // the job's work folder
@@ -139,7 +140,7 @@ func (a *assembler) chunk() (*chunk, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
-		a.c = &chunk{no: a.next, dir: dir, files: map[string]*chunkFile{}, present: map[string]fhirflat.Bits{}, ids: map[uint64]struct{}{}}
+		a.c = &chunk{no: a.next, dir: dir, present: map[string]fhirflat.Bits{}, ids: map[uint64]int32{}}
 		a.next++
 	}
 	return a.c, nil
@@ -206,13 +207,12 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 			line = fails[0].line
 		}
 		var h uint64
-		dup, inChunk := false, false
+		dup := false
 		if isRow {
 			h = idHash(rows[0].typ, rows[0].id)
 			_, dup = a.fileIDs[h]
-			_, inChunk = a.cIDs()[h]
 		}
-		if a.c.full(a.opts) || isRow && !dup && inChunk {
+		if a.c.full(a.opts) {
 			if err := a.seal(ctx, cursor{File: u.file, Line: line}); err != nil {
 				return err
 			}
@@ -247,24 +247,10 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 	return nil
 }
 
-func (a *assembler) cIDs() map[uint64]struct{} {
-	if a.c == nil {
-		return nil
-	}
-	return a.c.ids
-}
-
 // takeJSON adds a .json file: one resource or a Bundle's entries, which
 // stay in one chunk.
 func (a *assembler) takeJSON(ctx context.Context, u *unit) error {
-	collides := false
-	for _, r := range u.res.rows {
-		if _, ok := a.cIDs()[idHash(r.typ, r.id)]; ok {
-			collides = true
-			break
-		}
-	}
-	if a.c.full(a.opts) || collides {
+	if a.c.full(a.opts) {
 		if err := a.seal(ctx, cursor{File: u.file}); err != nil {
 			return err
 		}
@@ -319,15 +305,19 @@ func (a *assembler) takeJSON(ctx context.Context, u *unit) error {
 // addRow writes a row into the chunk.
 func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	c := a.c
-	f := c.files[r.typ]
+	layer := c.ids[h]
+	if int(layer) == len(c.files) {
+		c.files = append(c.files, map[string]*chunkFile{})
+	}
+	f := c.files[layer][r.typ]
 	if f == nil {
-		path := filepath.Join(c.dir, r.typ+".ndjson")
+		path := filepath.Join(c.dir, fmt.Sprintf("%s.%d.ndjson", r.typ, layer))
 		fh, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 		if err != nil {
 			return fmt.Errorf("chunk file: %w", err)
 		}
 		f = &chunkFile{path: path, f: fh, w: bufio.NewWriterSize(fh, 256<<10)}
-		c.files[r.typ] = f
+		c.files[layer][r.typ] = f
 	}
 	if _, err := f.w.Write(u.res.buf[r.start : r.end+1]); err != nil {
 		return fmt.Errorf("chunk file: %w", err)
@@ -337,7 +327,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	} else {
 		c.present[r.typ] = append(fhirflat.Bits(nil), u.res.present[r.typ]...)
 	}
-	c.ids[h] = struct{}{}
+	c.ids[h] = layer + 1
 	c.bytes += int64(r.end - r.start + 1)
 	c.success = appendSuccess(c.success, u.key, r, false)
 	a.update(func(p *engine.JobProgress) {
@@ -356,16 +346,20 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 		return nil
 	}
 	a.c = nil
-	s := &sealedChunk{no: c.no, dir: c.dir, files: map[string]string{}, present: c.present,
+	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present,
 		success: c.success, failure: c.failure, end: end, progress: a.snapshot()}
-	for typ, f := range c.files {
-		if err := f.w.Flush(); err != nil {
-			return fmt.Errorf("chunk file: %w", err)
+	for _, layer := range c.files {
+		files := map[string]string{}
+		for typ, f := range layer {
+			if err := f.w.Flush(); err != nil {
+				return fmt.Errorf("chunk file: %w", err)
+			}
+			if err := f.f.Close(); err != nil {
+				return fmt.Errorf("chunk file: %w", err)
+			}
+			files[typ] = f.path
 		}
-		if err := f.f.Close(); err != nil {
-			return fmt.Errorf("chunk file: %w", err)
-		}
-		s.files[typ] = f.path
+		s.files = append(s.files, files)
 	}
 	select {
 	case a.out <- s:
@@ -380,8 +374,10 @@ func (a *assembler) discard() {
 	if a.c == nil {
 		return
 	}
-	for _, f := range a.c.files {
-		f.f.Close()
+	for _, layer := range a.c.files {
+		for _, f := range layer {
+			f.f.Close()
+		}
 	}
 	os.RemoveAll(a.c.dir)
 	a.c = nil

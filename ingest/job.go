@@ -264,8 +264,11 @@ func (j *jobRun) load(ctx context.Context, chunks <-chan *sealedChunk) error {
 			return err
 		}
 		started := time.Now()
-		if _, err := j.store.Import(ctx, engine.ImportBatch{Files: s.files, Present: s.present,
-			Checkpoint: checkpointName(j.job.ID), Value: string(value)}); err != nil {
+		batch := engine.ImportBatch{Present: s.present, Checkpoint: checkpointName(j.job.ID), Value: string(value)}
+		if len(s.files) > 0 {
+			batch.Files, batch.Later = s.files[0], s.files[1:]
+		}
+		if _, err := j.store.Import(ctx, batch); err != nil {
 			if ctx.Err() != nil || errors.Is(err, engine.ErrClosed) {
 				return err
 			}

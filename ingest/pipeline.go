@@ -90,6 +90,7 @@ func (r *result) fileError(msg string) { r.fileErr = msg }
 type worker struct {
 	nz       *fhirflat.Normalizer
 	resolver *resolver
+	buf      bytes.Buffer
 }
 
 func (w *worker) process(ctx context.Context, u *unit) {
