@@ -42,7 +42,7 @@ type Config struct {
 	// Import tunes import jobs (chunk size, workers); its Engine, Storage
 	// and Logger are set by Start.
 	Import ingest.Config
-	Logger      *slog.Logger
+	Logger *slog.Logger
 }
 
 // Server is a running fhirlake.
