@@ -141,20 +141,7 @@ func TestImportAllSynthea(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", typ, got[typ], n)
 		}
 	}
-	differ := 0
-	for k, js := range want {
-		typ, id, _ := strings.Cut(k, "/")
-		res, err := e.store.Read(ctx, typ, id)
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		if !sameResource(t, js, res.JSON) {
-			if differ++; differ < 3 {
-				t.Errorf("%s differs:\n%.600s\n%.600s", k, js, res.JSON)
-			}
-		}
-	}
-	if differ > 0 {
+	if differ := e.readBack(want); differ > 0 {
 		t.Fatalf("%d of %d resources differ", differ, len(want))
 	}
 	t.Logf("%d resources of %d types read back equal", len(want), len(perType))

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +153,55 @@ func copyDir(t *testing.T, from, to string) {
 	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// readBack reads every row of the types in want (Type/id → expected
+// JSON) with SQL, turns it back into FHIR JSON the way Store.Read does
+// (fhirflat's Denormalizer over to_json of the row), and returns how many
+// resources differ or are missing.
+func (e *env) readBack(want map[string][]byte) int {
+	e.t.Helper()
+	types := map[string]bool{}
+	for k := range want {
+		typ, _, _ := strings.Cut(k, "/")
+		types[typ] = true
+	}
+	got := map[string][]byte{}
+	var dn fhirflat.Denormalizer
+	for typ := range types {
+		schema, err := e.store.Builder().Schema(typ)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rows, err := e.store.DB().Query("SELECT to_json(t)::VARCHAR FROM main." + fhirflat.QuoteIdent(schema.Table) + " t")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for rows.Next() {
+			var row string
+			if err := rows.Scan(&row); err != nil {
+				e.t.Fatal(err)
+			}
+			js, sys, err := dn.Denormalize(nil, schema, []byte(row), fhirflat.SystemFields{})
+			if err != nil {
+				e.t.Fatalf("%s row: %v", typ, err)
+			}
+			got[typ+"/"+sys.ID] = js
+		}
+		rows.Close()
+	}
+	differ := 0
+	for k, js := range want {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			differ++
+			e.t.Errorf("%s: not in its table", k)
+		case !sameResource(e.t, js, g):
+			if differ++; differ < 3 {
+				e.t.Errorf("%s differs:\n%.600s\n%.600s", k, js, g)
+			}
+		}
+	}
+	return differ
 }
