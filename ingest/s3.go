@@ -57,6 +57,9 @@ func (c *s3Clients) get(ctx context.Context) (*s3.Client, error) {
 				o.BaseEndpoint = aws.String(c.cfg.Endpoint)
 			}
 			o.UsePathStyle = c.cfg.PathStyle
+			// S3-compatible stores often lack the SDK's default checksums.
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		})
 	})
 	return c.client, c.err
