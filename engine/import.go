@@ -88,6 +88,15 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
 	conn := s.mergeConn
+	need := map[string]fhirflat.Bits{}
+	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+		for typ := range files {
+			need[typ] = imp.batch.Present[typ]
+		}
+	}
+	if err := s.growFirst(ctx, need); err != nil { // grow.go
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}

@@ -42,22 +42,23 @@ func (l *Layout) Covers(need Bits) bool {
 }
 
 // Grow adds the fields of need the layout lacks (and their ancestors) and
-// returns, for each table given, the ALTER TABLE statements that add them.
+// returns, for each table given (a type's table and its history table),
+// the statements that add them.
 //
-// A field inside a list (item[].net.x) is not added with ADD COLUMN
-// "item".element...: DuckDB 1.5 frees memory twice on that statement once
-// the list holds a few thousand elements (reproduced with 8,000 elements
-// in 4,000 rows). The top-level column is retyped instead (ALTER COLUMN
-// SET DATA TYPE: the struct cast matches fields by name and fills the new
-// ones with NULL).
+// New top-level columns are added with ADD COLUMN. A nested field is not
+// (ADD COLUMN "a"."b" or "a".element."b"): with DuckDB 1.5 a write-ahead
+// log holding such a statement cannot be replayed ("Calling
+// DatabaseManager::GetDefaultDatabase with no default database set"), so a
+// crash before the next checkpoint leaves a database that does not open;
+// inside a list it also frees memory twice once the list holds a few
+// thousand elements; ALTER COLUMN SET DATA TYPE to a type holding JSON
+// cannot be replayed either, and an UPDATE of the column fails the
+// primary key check at commit. The table is rebuilt instead: created anew
+// with the grown layout, filled from the old one (the struct cast matches
+// fields by name and fills new ones with NULL), and renamed in its place.
 func (l *Layout) Grow(need Bits, tables ...string) []string {
-	type add struct {
-		root *Field
-		def  string
-	}
-	var adds []add
-	retype := map[*Node]bool{}
-	var order []*Node
+	var adds []string
+	rebuild := false
 	for _, f := range l.Schema.BySeq {
 		if !need.Has(f.Seq) || l.has.Has(f.Seq) {
 			continue
@@ -71,50 +72,55 @@ func (l *Layout) Grow(need Bits, tables ...string) []string {
 		sub := l.realize(top, need)
 		if parent := l.node(top.Parent); parent != nil {
 			parent.Children = append(parent.Children, sub)
+			rebuild = true
 		} else {
 			l.Root = append(l.Root, sub)
 		}
-		if root := rootOf(top); root != top && inList(top) {
-			n := l.node(root)
-			if !retype[n] {
-				retype[n] = true
-				order = append(order, n)
-			}
-			continue
-		}
-		adds = append(adds, add{rootOf(top), columnPath(top) + " " + sub.sqlType()})
+		adds = append(adds, columnPath(top)+" "+sub.sqlType())
 	}
 	var stmts []string
 	for _, t := range tables {
-		for _, a := range adds {
-			if retype[l.node(a.root)] {
-				continue // the retype below includes it
+		if !rebuild {
+			for _, a := range adds {
+				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, a))
 			}
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s", t, a.def))
+			continue
 		}
-		for _, n := range order {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
+		history := strings.HasSuffix(t, QuoteIdent(HistoryTable(l.Schema.ResourceType)))
+		name := HistoryTable(l.Schema.ResourceType)
+		if !history {
+			name = l.Schema.Table
 		}
+		schema, _, _ := strings.Cut(t, ".")
+		tmp := schema + "." + QuoteIdent(name+"__grown")
+		stmts = append(stmts,
+			l.createTable(tmp, history),
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM %s", tmp, t),
+			fmt.Sprintf("DROP TABLE %s", t),
+			fmt.Sprintf("ALTER TABLE %s RENAME TO %s", tmp, QuoteIdent(name)))
 	}
 	return stmts
 }
 
-// rootOf returns the top-level field f belongs to.
-func rootOf(f *Field) *Field {
-	for f.Parent != nil {
-		f = f.Parent
+// createTable is the CREATE TABLE statement of a table with the layout's
+// columns.
+func (l *Layout) createTable(name string, history bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE ")
+	b.WriteString(name)
+	if history {
+		b.WriteString(" (id VARCHAR NOT NULL, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL, deleted BOOLEAN NOT NULL")
+	} else {
+		b.WriteString(" (id VARCHAR PRIMARY KEY, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL")
 	}
-	return f
-}
-
-// inList reports whether an ancestor of f is a list.
-func inList(f *Field) bool {
-	for a := f.Parent; a != nil; a = a.Parent {
-		if a.Many {
-			return true
-		}
+	for _, n := range l.Root {
+		b.WriteString(", ")
+		b.WriteString(QuoteIdent(n.Field.Name))
+		b.WriteByte(' ')
+		b.WriteString(n.sqlType())
 	}
-	return false
+	b.WriteByte(')')
+	return b.String()
 }
 
 // realize marks f and its needed descendants as present and returns its node.

@@ -274,8 +274,12 @@ func (j *jobRun) load(ctx context.Context, chunks <-chan *sealedChunk) error {
 			}
 			return permanent("load chunk %d: %v", s.no, err)
 		}
-		j.r.log.Debug("chunk committed", "job", j.job.ID, "chunk", s.no, "resources", s.progress.ResourcesImported-j.committed.ResourcesImported,
-			"took", time.Since(started))
+		took := time.Since(started)
+		n := s.progress.ResourcesImported - j.committed.ResourcesImported
+		j.r.log.Debug("chunk committed", "job", j.job.ID, "chunk", s.no, "resources", n, "took", took)
+		if j.r.onChunk != nil {
+			j.r.onChunk(ChunkStats{Job: j.job.ID, Chunk: s.no, Resources: n, Load: took})
+		}
 		os.RemoveAll(s.dir)
 		j.mu.Lock()
 		j.committed = s.progress

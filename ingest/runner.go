@@ -26,7 +26,17 @@ type Config struct {
 	// MemoryBudget bounds the input bytes being checked at once (default
 	// 256 MiB); a line or file larger than that is read alone.
 	MemoryBudget int64
-	Logger       *slog.Logger
+	// OnChunk, when set, is told about each chunk committed (benchmarks).
+	OnChunk func(ChunkStats)
+	Logger  *slog.Logger
+}
+
+// ChunkStats describes a committed chunk.
+type ChunkStats struct {
+	Job       string
+	Chunk     int64
+	Resources int64         // resources imported by the chunk
+	Load      time.Duration // in engine.Store.Import (DuckDB)
 }
 
 // Runner runs import jobs: one at a time per data store, in the order
@@ -38,6 +48,7 @@ type Runner struct {
 	workers int
 	chunk   chunkOptions
 	budget  int64
+	onChunk func(ChunkStats)
 	log     *slog.Logger
 
 	ctx    context.Context
@@ -72,7 +83,7 @@ func NewRunner(cfg Config) *Runner {
 	}
 	r := &Runner{eng: cfg.Engine, storage: cfg.Storage, workers: cfg.Workers,
 		chunk:  chunkOptions{Resources: cfg.ChunkResources, Bytes: cfg.ChunkBytes},
-		budget: cfg.MemoryBudget, log: cfg.Logger,
+		budget: cfg.MemoryBudget, onChunk: cfg.OnChunk, log: cfg.Logger,
 		queues: map[string][]*engine.Job{}, running: map[string]*jobRun{}}
 	r.changed = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())

@@ -126,9 +126,15 @@ func TestImportJobErrorsWithSDK(t *testing.T) {
 		code   string
 		phrase string
 	}{
-		{"bad role", func(r *healthlake.StartFHIRImportJobInput) { r.DataAccessRoleArn = aws.String("arn:aws:iam::1:user/x-long-enough") }, "ValidationException", "at 'dataAccessRoleArn'"},
-		{"relative path", func(r *healthlake.StartFHIRImportJobInput) { r.InputDataConfig = &types.InputDataConfigMemberS3Uri{Value: "data/in"} }, "ValidationException", "'inputDataConfig.s3Uri'"},
-		{"bad bucket", func(r *healthlake.StartFHIRImportJobInput) { r.InputDataConfig = &types.InputDataConfigMemberS3Uri{Value: "s3://A_B/x"} }, "ValidationException", "'inputDataConfig.s3Uri'"},
+		{"bad role", func(r *healthlake.StartFHIRImportJobInput) {
+			r.DataAccessRoleArn = aws.String("arn:aws:iam::1:user/x-long-enough")
+		}, "ValidationException", "at 'dataAccessRoleArn'"},
+		{"relative path", func(r *healthlake.StartFHIRImportJobInput) {
+			r.InputDataConfig = &types.InputDataConfigMemberS3Uri{Value: "data/in"}
+		}, "ValidationException", "'inputDataConfig.s3Uri'"},
+		{"bad bucket", func(r *healthlake.StartFHIRImportJobInput) {
+			r.InputDataConfig = &types.InputDataConfigMemberS3Uri{Value: "s3://A_B/x"}
+		}, "ValidationException", "'inputDataConfig.s3Uri'"},
 		{"missing folder", func(r *healthlake.StartFHIRImportJobInput) {
 			r.InputDataConfig = &types.InputDataConfigMemberS3Uri{Value: in + "/nothing"}
 		}, "ValidationException", "no such file or directory"},
