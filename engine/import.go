@@ -21,6 +21,10 @@ type ImportBatch struct {
 	// in several of them gets a version for each. Ids are unique per type
 	// within one map.
 	Later []map[string]string
+	// MaxRowBytes is the length of the longest row in the files (0: up to
+	// 256 MiB). DuckDB's JSON reader allocates buffers of twice this size,
+	// so a batch of small rows loads faster and in less memory when it says so.
+	MaxRowBytes int
 	// Present is, per type, every field the rows use (union of Row.Present).
 	Present map[string]fhirflat.Bits
 	// Checkpoint and Value, when Checkpoint is set, are stored with the
@@ -122,7 +126,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 				}
 				layouts[typ] = layout
 			}
-			created, updated, err := s.importType(ctx, schema, layout, file, now)
+			created, updated, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", typ, err)
 			}
@@ -144,12 +148,16 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	return nil
 }
 
-func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file string, now time.Time) (created, updated int, err error) {
+func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file string, now time.Time, maxRow int) (created, updated int, err error) {
 	conn := s.mergeConn
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType))
-	source := fmt.Sprintf("read_json('%s', format = 'newline_delimited', columns = %s, maximum_object_size = 268435456)",
-		strings.ReplaceAll(file, "'", "''"), layout.ColumnsParam())
+	maxObject := 268435456
+	if maxRow > 0 {
+		maxObject = max(maxRow+1, 1<<20)
+	}
+	source := fmt.Sprintf("read_json('%s', format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
+		strings.ReplaceAll(file, "'", "''"), layout.ColumnsParam(), maxObject)
 	ts := "'" + now.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
 	stmts := []string{
 		"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM " + source,

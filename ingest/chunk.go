@@ -38,6 +38,7 @@ type sealedChunk struct {
 	present  map[string]fhirflat.Bits
 	success  []byte // SUCCESS records
 	failure  []byte // FAILURE records
+	maxRow   int    // longest row
 	end      cursor // where the next chunk starts
 	progress engine.JobProgress
 }
@@ -51,6 +52,7 @@ type chunk struct {
 	ids     map[uint64]int32 // type/id of its rows → number of layers holding it
 	units   int64
 	bytes   int64
+	maxRow  int
 	success []byte
 	failure []byte
 	events  bool // anything happened since the last seal
@@ -329,6 +331,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	}
 	c.ids[h] = layer + 1
 	c.bytes += int64(r.end - r.start + 1)
+	c.maxRow = max(c.maxRow, r.end-r.start)
 	c.success = appendSuccess(c.success, u.key, r, false)
 	a.update(func(p *engine.JobProgress) {
 		p.ResourcesScanned++
@@ -347,7 +350,7 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 	}
 	a.c = nil
 	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present,
-		success: c.success, failure: c.failure, end: end, progress: a.snapshot()}
+		success: c.success, failure: c.failure, maxRow: c.maxRow, end: end, progress: a.snapshot()}
 	for _, layer := range c.files {
 		files := map[string]string{}
 		for typ, f := range layer {

@@ -264,7 +264,7 @@ func (j *jobRun) load(ctx context.Context, chunks <-chan *sealedChunk) error {
 			return err
 		}
 		started := time.Now()
-		batch := engine.ImportBatch{Present: s.present, Checkpoint: checkpointName(j.job.ID), Value: string(value)}
+		batch := engine.ImportBatch{Present: s.present, MaxRowBytes: s.maxRow, Checkpoint: checkpointName(j.job.ID), Value: string(value)}
 		if len(s.files) > 0 {
 			batch.Files, batch.Later = s.files[0], s.files[1:]
 		}

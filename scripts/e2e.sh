@@ -74,6 +74,32 @@ code=$(curl --silent --cacert "$cert" -o /dev/null -w '%{http_code}' "$url/datas
 [ "$code" = 403 ] || { echo "unsigned read answered $code"; exit 1; }
 echo "curl ok"
 
+echo "--- AWS CLI: import job from a local folder (file://)"
+"$fhirlake" synth --patients 4 --seed 11 --gzip --out "$work/import-in" 2>/dev/null
+aws healthlake start-fhir-import-job --datastore-id "$datastore" --job-name e2e-import \
+  --input-data-config S3Uri="file://$work/import-in" \
+  --job-output-data-config 'S3Configuration={S3Uri='"file://$work/import-out"',KmsKeyId=alias/fhirlake}' \
+  --data-access-role-arn arn:aws:iam::000000000000:role/import >"$work/import.json"
+job=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['JobId'])" "$work/import.json")
+for _ in $(seq 1 600); do
+  status=$(aws healthlake describe-fhir-import-job --datastore-id "$datastore" --job-id "$job" --query ImportJobProperties.JobStatus --output text)
+  case "$status" in COMPLETED|COMPLETED_WITH_ERRORS|FAILED) break ;; esac
+  sleep 0.5
+done
+aws healthlake describe-fhir-import-job --datastore-id "$datastore" --job-id "$job" >"$work/import-job.json"
+[ "$status" = COMPLETED ] || { cat "$work/import-job.json"; echo "import job $job is $status"; exit 1; }
+python3 - "$work/import-job.json" "$work/import-out/$datastore-FHIR_IMPORT-$job/manifest.json" <<'PY'
+import json, sys
+job = json.load(open(sys.argv[1]))["ImportJobProperties"]
+manifest = json.load(open(sys.argv[2]))
+imported = job["JobProgressReport"]["TotalNumberOfResourcesImported"]
+assert imported > 0 and imported == manifest["numberOfResourcesImportedSuccessfully"], (job, manifest)
+print("imported", imported, "resources")
+PY
+aws healthlake list-fhir-import-jobs --datastore-id "$datastore" | grep -q "$job"
+"$fhirlake" import list --datastore "$datastore" --endpoint "$url" --data-dir "$work/data" | grep -q "$job"
+echo "AWS CLI import ok"
+
 if [ -x scripts/clients/run.sh ]; then
   echo "--- npm clients"
   scripts/clients/run.sh "$url" "$datastore" "$key" "$secret" "$cert"

@@ -32,18 +32,22 @@ import (
 
 // Options configure a run.
 type Options struct {
-	Resources  int    // at least this many resources (default 50,000)
-	Dir        string // work folder (default: a temporary one, removed after)
-	Level      string // validation level (default structure-only)
-	Chunk      int64  // resources per chunk (default: ingest's)
-	CPUProfile string // write a CPU profile of our import here
-	SkipDuckDB bool
-	Log        io.Writer // progress lines (default stderr)
+	Resources int    // at least this many resources (default 50,000)
+	Dir       string // work folder (default: a temporary one, removed after)
+	Level     string // validation level (default structure-only)
+	Chunk     int64  // resources per chunk (default: ingest's)
+	// MemoryLimit is DuckDB's memory_limit for the data store (default
+	// 1GB; "none": DuckDB's own default, 80% of RAM).
+	MemoryLimit string
+	CPUProfile  string // write a CPU profile of our import here
+	SkipDuckDB  bool
+	Log         io.Writer // progress lines (default stderr)
 }
 
 // Result is what a run measured.
 type Result struct {
 	Machine   Machine
+	Options   Options
 	Patients  int
 	Resources int64
 	Files     int
@@ -79,6 +83,7 @@ func (r *Result) Ratio() float64 { return r.Import.Seconds() / r.DuckDB.Seconds(
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "machine: %s, %d cores, %.1f GiB RAM, load before %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB, r.Machine.LoadBefore, r.Machine.GoVersion)
+	fmt.Fprintf(&b, "options: DuckDB memory_limit %q, validation %s\n", r.Options.MemoryLimit, r.Options.Level)
 	fmt.Fprintf(&b, "input: %d patients, %d resources, %d NDJSON files, %.1f MB\n", r.Patients, r.Resources, r.Files, r.InputMB)
 	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), peak RSS %.0f MiB\n",
 		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), float64(r.ImportPeakRSS)/(1<<20))
@@ -101,6 +106,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = os.Stderr
 	}
+	switch o.MemoryLimit {
+	case "":
+		o.MemoryLimit = "1GB"
+	case "none":
+		o.MemoryLimit = ""
+	}
 	if o.Dir == "" {
 		dir, err := os.MkdirTemp("", "ingestbench")
 		if err != nil {
@@ -109,7 +120,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer os.RemoveAll(dir)
 		o.Dir = dir
 	}
-	res := &Result{Machine: machine()}
+	res := &Result{Machine: machine(), Options: o}
 	in := filepath.Join(o.Dir, "input")
 	// resources per patient, from a small sample (the generator is deterministic)
 	sample, err := synth.Generate(ctx, synth.Options{Patients: 20, Seed: 1, SkipShared: true}, func(string, []byte) error { return nil })
@@ -139,7 +150,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 	data := filepath.Join(o.Dir, "data")
 	defer os.RemoveAll(data)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet})
+	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet, Store: engine.StoreOptions{MemoryLimit: o.MemoryLimit}})
 	if err != nil {
 		return err
 	}
