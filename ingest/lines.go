@@ -63,6 +63,9 @@ func (lr *lineReader) next() (line []byte, tooLong int64, ok bool) {
 		}
 		frag = bytes.TrimSuffix(frag, []byte{'\n'})
 		frag = bytes.TrimSuffix(frag, []byte{'\r'})
+		if len(frag) > lr.max {
+			return nil, size, true
+		}
 		return frag, 0, true
 	}
 }

@@ -32,7 +32,11 @@ func rewriteRefs(src []byte, fn func(ref string) (string, bool, error)) ([]byte,
 			expectKey, refKey = false, false
 			i++
 		case '}', ']':
-			if len(stack) == 0 {
+			open := byte('{')
+			if c == ']' {
+				open = '['
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
 				return nil, fmt.Errorf("unbalanced %q at byte %d", c, i)
 			}
 			stack = stack[:len(stack)-1]

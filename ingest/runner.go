@@ -24,7 +24,7 @@ type Config struct {
 	ChunkResources int64
 	ChunkBytes     int64
 	// MemoryBudget bounds the input bytes being checked at once (default
-	// 256 MiB); a line or file larger than that is read alone.
+	// 64 MiB); a line or file larger than that is read alone.
 	MemoryBudget int64
 	// OnChunk, when set, is told about each chunk committed (benchmarks).
 	OnChunk func(ChunkStats)
@@ -76,7 +76,7 @@ func NewRunner(cfg Config) *Runner {
 		cfg.ChunkBytes = 256 << 20
 	}
 	if cfg.MemoryBudget <= 0 {
-		cfg.MemoryBudget = 256 << 20
+		cfg.MemoryBudget = 64 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -170,7 +171,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 		mu.Unlock()
 	}})
 	defer runner.Close()
-	runtime.GC()
+	debug.FreeOSMemory() // what generating the data left behind
 	resetPeakRSS()
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
@@ -246,7 +247,7 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 	db.SetMaxOpenConns(1)
 	files, _ := filepath.Glob(filepath.Join(in, "*.ndjson"))
 	sort.Strings(files)
-	runtime.GC()
+	debug.FreeOSMemory()
 	resetPeakRSS()
 	start := time.Now()
 	for _, f := range files {

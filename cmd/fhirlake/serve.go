@@ -69,6 +69,8 @@ AWS Signature Version 4 (service healthlake).`,
 	f.BoolVar(&noDefault, "no-default-datastore", false, "do not create the preloaded default data store")
 	f.IntVar(&cfg.ControlRate, "control-rate", 100, "control API requests per second per access key before ThrottlingException")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "S3 endpoint of import jobs, for S3-compatible stores (default: AWS, or AWS_ENDPOINT_URL_S3)")
+	f.BoolVar(&cfg.S3.PathStyle, "s3-path-style", false, "address S3 buckets in the path (most S3-compatible stores need it)")
 	return cmd
 }
 
