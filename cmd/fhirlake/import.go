@@ -188,30 +188,35 @@ func (p *progress) importLine(j *types.ImportJobProperties) {
 	}
 	p.last = now
 	var read, total float64
-	files := 0
+	planned := 0
 	if m := readProgress.FindStringSubmatch(aws.ToString(j.Message)); m != nil {
 		read, _ = strconv.ParseFloat(m[1], 64)
 		total, _ = strconv.ParseFloat(m[2], 64)
-		files, _ = strconv.Atoi(m[3])
+		planned, _ = strconv.Atoi(m[3])
 	}
 	r := j.JobProgressReport
-	var scanned, imported int64
+	var files, resources, imported int64
 	if r != nil {
-		scanned, imported = aws.ToInt64(r.TotalNumberOfScannedFiles), aws.ToInt64(r.TotalNumberOfResourcesImported)
+		files, resources, imported = aws.ToInt64(r.TotalNumberOfScannedFiles), aws.ToInt64(r.TotalNumberOfResourcesScanned), aws.ToInt64(r.TotalNumberOfResourcesImported)
 	}
 	secs := now.Sub(p.start).Seconds()
 	rate := read / secs
+	// The resources to come are estimated from those read so far.
+	estimate := float64(resources)
+	if read > 0 && total > read {
+		estimate = float64(resources) * total / read
+	}
 	const width = 30
 	filled := 0
-	if total > 0 {
-		filled = min(width, int(width*read/total))
+	if estimate > 0 {
+		filled = min(width, int(width*float64(imported)/estimate))
 	}
 	eta := ""
-	if rate > 0 && total > read {
-		eta = fmt.Sprintf(" eta %s", (time.Duration((total-read)/rate) * time.Second).Round(time.Second))
+	if perSec := float64(imported) / secs; perSec > 0 && estimate > float64(imported) {
+		eta = fmt.Sprintf(" eta %s", (time.Duration((estimate-float64(imported))/perSec) * time.Second).Round(time.Second))
 	}
-	line := fmt.Sprintf("%s [%s%s] %d/%d files  %d resources  %.1f MB/s%s", j.JobStatus, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		scanned, files, imported, rate, eta)
+	line := fmt.Sprintf("%s [%s%s] %d/%d files  %d resources imported  %.1f MB/s read%s", j.JobStatus, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+		files, planned, imported, rate, eta)
 	if p.tty {
 		fmt.Fprintf(os.Stderr, "\r%s\033[K", line)
 	} else {
