@@ -58,7 +58,6 @@ type Runner struct {
 	mu      sync.Mutex
 	queues  map[string][]*engine.Job // data store → jobs waiting, first running
 	running map[string]*jobRun       // job id → its run
-	changed *sync.Cond               // a job ended
 }
 
 // NewRunner returns a Runner; Start resumes the jobs a previous run left.
@@ -85,7 +84,6 @@ func NewRunner(cfg Config) *Runner {
 		chunk:  chunkOptions{Resources: cfg.ChunkResources, Bytes: cfg.ChunkBytes},
 		budget: cfg.MemoryBudget, onChunk: cfg.OnChunk, log: cfg.Logger,
 		queues: map[string][]*engine.Job{}, running: map[string]*jobRun{}}
-	r.changed = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -206,7 +204,6 @@ func (r *Runner) serve(datastoreID string) {
 		if r.ctx.Err() == nil || job.Finished() {
 			r.queues[datastoreID] = r.queues[datastoreID][1:]
 		}
-		r.changed.Broadcast()
 		r.mu.Unlock()
 	}
 }
