@@ -23,17 +23,13 @@ type Config struct {
 	// BaseURL returns the scheme and host FHIR clients reach this server at
 	// (https://host:port), for data store endpoints.
 	BaseURL func(r *http.Request) string
-	Jobs    Jobs // import and export jobs; nil: not available
+	// Imports runs import jobs (jobs.go); nil: import operations are not
+	// available. Export jobs are not supported yet.
+	Imports ImportJobs
 	// RequestsPerSecond limits each access key's control requests (burst
 	// Burst); 0 means no limit. Over the limit: ThrottlingException.
 	RequestsPerSecond, Burst int
 	Logger                   *slog.Logger
-}
-
-// Jobs runs import and export jobs (package ingest and the export code).
-// Each method gets the request's members and returns the response object.
-type Jobs interface {
-	Handle(op string, r *http.Request, body []byte) (any, error)
 }
 
 // Handler serves the control API.
@@ -58,13 +54,22 @@ func NewHandler(cfg Config) *Handler {
 		"UntagResource":         h.untagResource,
 		"ListTagsForResource":   h.listTags,
 	}
+	if cfg.Imports != nil {
+		h.ops["StartFHIRImportJob"] = h.startImport
+		h.ops["DescribeFHIRImportJob"] = h.describeImport
+		h.ops["ListFHIRImportJobs"] = h.listImports
+	}
 	return h
 }
 
-// jobOps are served by Config.Jobs.
-var jobOps = map[string]bool{
-	"StartFHIRImportJob": true, "DescribeFHIRImportJob": true, "ListFHIRImportJobs": true,
-	"StartFHIRExportJob": true, "DescribeFHIRExportJob": true, "ListFHIRExportJobs": true,
+// unsupportedOps are HealthLake operations this server does not offer yet.
+var unsupportedOps = map[string]string{
+	"StartFHIRImportJob":    "import jobs are not enabled on this server",
+	"DescribeFHIRImportJob": "import jobs are not enabled on this server",
+	"ListFHIRImportJobs":    "import jobs are not enabled on this server",
+	"StartFHIRExportJob":    "export jobs are not supported by this server yet",
+	"DescribeFHIRExportJob": "export jobs are not supported by this server yet",
+	"ListFHIRExportJobs":    "export jobs are not supported by this server yet",
 }
 
 const targetPrefix = "HealthLake."
@@ -100,19 +105,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var resp any
-	if jobOps[op] {
-		if h.cfg.Jobs == nil {
-			WriteError(w, validation("%s is not supported by this server yet", op))
-			return
-		}
-		resp, err = h.cfg.Jobs.Handle(op, r, body)
-	} else if fn := h.ops[op]; fn != nil {
+	if fn := h.ops[op]; fn != nil {
 		req, verr := parseRequest(body)
 		if verr != nil {
 			WriteError(w, verr)
 			return
 		}
 		resp, err = fn(r, req)
+	} else if why, ok := unsupportedOps[op]; ok {
+		WriteError(w, validation("%s: %s", op, why))
+		return
 	} else {
 		WriteError(w, validation("Unknown operation %q", target))
 		return

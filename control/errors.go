@@ -48,9 +48,12 @@ func internal(format string, args ...any) *Error {
 func translate(err error) *Error {
 	var ae *Error
 	var se *engine.StateError
+	var je *engine.JobRequestError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &je):
+		return validation("%s", je.Msg)
 	case errors.Is(err, engine.ErrNotFound):
 		return notFound("%v", err)
 	case errors.As(err, &se):

@@ -66,6 +66,7 @@ func openCatalog(ctx context.Context, path string) (*catalog, error) {
   identity VARCHAR,
   error_cause VARCHAR)`,
 		`CREATE TABLE IF NOT EXISTS tags (datastore_id VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY (datastore_id, key))`,
+		jobsDDL, // jobs.go
 	}
 	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q); err != nil {

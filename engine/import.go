@@ -16,6 +16,15 @@ type ImportBatch struct {
 	// Files holds, per resource type, an NDJSON file of fhirflat Row JSON
 	// (Normalizer output, one row per line, ids set and unique per type).
 	Files map[string]string
+	// Later holds further files per type (same format), loaded after
+	// Files, one map after the other, in the same transaction: a resource
+	// in several of them gets a version for each. Ids are unique per type
+	// within one map.
+	Later []map[string]string
+	// MaxRowBytes is the length of the longest row in the files (0: up to
+	// 256 MiB). DuckDB's JSON reader allocates buffers of twice this size,
+	// so a batch of small rows loads faster and in less memory when it says so.
+	MaxRowBytes int
 	// Present is, per type, every field the rows use (union of Row.Present).
 	Present map[string]fhirflat.Bits
 	// Checkpoint and Value, when Checkpoint is set, are stored with the
@@ -83,6 +92,15 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
 	conn := s.mergeConn
+	need := map[string]fhirflat.Bits{}
+	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+		for typ := range files {
+			need[typ] = imp.batch.Present[typ]
+		}
+	}
+	if err := s.growFirst(ctx, need); err != nil { // grow.go
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -94,21 +112,27 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 		}
 	}()
 	imp.stats = ImportStats{Created: map[string]int{}, Updated: map[string]int{}}
-	for typ, file := range imp.batch.Files {
-		schema, err := s.b.Schema(typ)
-		if err != nil {
-			return err
+	layouts := map[string]*fhirflat.Layout{} // grown once per type in this transaction
+	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+		for typ, file := range files {
+			schema, err := s.b.Schema(typ)
+			if err != nil {
+				return err
+			}
+			layout := layouts[typ]
+			if layout == nil {
+				if layout, err = s.growLayout(ctx, schema, imp.batch.Present[typ]); err != nil {
+					return err
+				}
+				layouts[typ] = layout
+			}
+			created, updated, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
+			if err != nil {
+				return fmt.Errorf("import %s: %w", typ, err)
+			}
+			imp.stats.Created[typ] += created
+			imp.stats.Updated[typ] += updated
 		}
-		layout, err := s.growLayout(ctx, schema, imp.batch.Present[typ])
-		if err != nil {
-			return err
-		}
-		created, updated, err := s.importType(ctx, schema, layout, file, now)
-		if err != nil {
-			return fmt.Errorf("import %s: %w", typ, err)
-		}
-		imp.stats.Created[typ] += created
-		imp.stats.Updated[typ] += updated
 	}
 	if imp.batch.Checkpoint != "" {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s.checkpoints VALUES (?, ?)", internalSchema),
@@ -125,12 +149,16 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	return nil
 }
 
-func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file string, now time.Time) (created, updated int, err error) {
+func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file string, now time.Time, maxRow int) (created, updated int, err error) {
 	conn := s.mergeConn
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType))
-	source := fmt.Sprintf("read_json('%s', format = 'newline_delimited', columns = %s, maximum_object_size = 268435456)",
-		strings.ReplaceAll(file, "'", "''"), layout.ColumnsParam())
+	maxObject := 268435456
+	if maxRow > 0 {
+		maxObject = max(maxRow+1, 1<<20)
+	}
+	source := fmt.Sprintf("read_json('%s', format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
+		strings.ReplaceAll(file, "'", "''"), layout.ColumnsParam(), maxObject)
 	ts := "'" + now.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
 	stmts := []string{
 		"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM " + source,

@@ -13,6 +13,7 @@ import (
 //	<dir>/stores/<id>.duckdb       one DuckDB database per data store
 //	<dir>/staging/<id>/            files a store's DuckDB may read (bulk loads);
 //	                               the only directory its SQL can touch
+//	<dir>/staging/<id>/jobs/<job>/ an import job's work files (package ingest)
 //	<dir>/credentials, <dir>/tls/  written by the auth and tlscert packages
 type Layout struct{ Dir string }
 
@@ -33,6 +34,13 @@ func (l Layout) Staging(id string) string { return filepath.Join(l.Dir, "staging
 func (l Layout) StoreFiles(id string) []string {
 	p := l.Store(id)
 	return []string{p, p + ".wal", p + ".tmp"}
+}
+
+// JobDir holds the work files of a running import job of a store (its file
+// list, chunks in the making), inside the store's staging directory so the
+// store's database may read them; it is removed when the job ends.
+func (l Layout) JobDir(datastoreID, jobID string) string {
+	return filepath.Join(l.Staging(datastoreID), "jobs", jobID)
 }
 
 // Ensure creates the directories with owner-only permissions.

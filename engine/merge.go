@@ -135,6 +135,15 @@ func (s *Store) merge(ctx context.Context) error {
 		types = append(types, t)
 	}
 	rows.Close()
+	need := map[string]fhirflat.Bits{}
+	s.pending.mu.RLock()
+	for _, typ := range types {
+		need[typ] = s.pending.fields[typ]
+	}
+	s.pending.mu.RUnlock()
+	if err := s.growFirst(ctx, need); err != nil { // grow.go
+		return fmt.Errorf("merge: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}

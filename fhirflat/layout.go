@@ -3,14 +3,13 @@ package fhirflat
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 )
 
 // Layout is the part of a Schema that a table has columns for: the fields
 // seen in the data so far, in the order they were added. A table starts
-// with the system columns only and grows (ALTER TABLE ADD COLUMN, also for
-// fields nested in structs and lists) as new elements arrive, so it is as
+// with the system columns only and grows (see Grow) as new elements
+// arrive, so it is as
 // narrow as its data: DuckDB's cost per row and per transaction grows with
 // the number of leaf columns, and the full R4 layout of a type has hundreds
 // or thousands of them.
@@ -43,19 +42,27 @@ func (l *Layout) Covers(need Bits) bool {
 }
 
 // Grow adds the fields of need the layout lacks (and their ancestors) and
-// returns, for each table given, the ALTER TABLE statements that add them.
-// A new top-level field is a new column; a new field inside a column's
-// STRUCT (or LIST of STRUCT) retypes that column (ALTER COLUMN SET DATA
-// TYPE, whose struct cast matches fields by name and fills new ones with
-// NULL), so nested fields stay in definition order and a struct whose
-// every field is realized has exactly the type of the full layout. (DuckDB
-// 1.5 also frees memory twice on ADD COLUMN of a field inside a list
-// holding a few thousand elements.)
+// returns, for each table given (a type's table and its history table),
+// the statements that add them. Nested fields keep definition order, so a
+// struct whose every field is realized has exactly the type of the full
+// layout.
+//
+// New top-level fields are new columns (ADD COLUMN). A new field inside a
+// column's STRUCT (or LIST of STRUCT) rebuilds the table: it is created
+// anew with the grown layout, filled from the old one (the struct cast
+// matches fields by name and fills new ones with NULL) and renamed in its
+// place. DuckDB 1.5 offers no safe in-place alternative: a write-ahead log
+// holding ADD COLUMN "a"."b" or ALTER COLUMN SET DATA TYPE to a type
+// holding JSON cannot be replayed ("Calling
+// DatabaseManager::GetDefaultDatabase with no default database set"), so a
+// crash before the next checkpoint would leave a database that does not
+// open; nested ADD COLUMN inside a list also frees memory twice once the
+// list holds a few thousand elements; and an UPDATE of the column fails
+// the primary key check at commit.
 func (l *Layout) Grow(need Bits, tables ...string) []string {
 	need = l.withAncestors(need)
 	var added []*Node
-	retyped := map[*Node]bool{}
-	var retypes []*Node
+	rebuild := false
 	for _, f := range l.Schema.BySeq {
 		if !need.Has(f.Seq) || l.has.Has(f.Seq) {
 			continue
@@ -72,22 +79,28 @@ func (l *Layout) Grow(need Bits, tables ...string) []string {
 			i--
 		}
 		parent.Children = append(parent.Children[:i], append([]*Node{sub}, parent.Children[i:]...)...)
-		if root := l.node(rootOf(f)); !retyped[root] {
-			retyped[root] = true
-			retypes = append(retypes, root)
-		}
+		rebuild = true
 	}
 	var stmts []string
 	for _, t := range tables {
-		for _, n := range added {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
-		}
-		for _, n := range retypes {
-			if slices.Contains(added, n) {
-				continue // added with its new type
+		if !rebuild {
+			for _, n := range added {
+				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
 			}
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET DATA TYPE %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
+			continue
 		}
+		name := l.Schema.Table
+		history := strings.HasSuffix(strings.Trim(t, `"`), HistoryTable(l.Schema.ResourceType))
+		if history {
+			name = HistoryTable(l.Schema.ResourceType)
+		}
+		qualifier := strings.TrimSuffix(strings.TrimSuffix(t, QuoteIdent(name)), name) // "main." or ""
+		tmp := qualifier + QuoteIdent(name+"__grown")
+		stmts = append(stmts,
+			l.createTable(tmp, history),
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT * FROM %s", tmp, t),
+			fmt.Sprintf("DROP TABLE %s", t),
+			fmt.Sprintf("ALTER TABLE %s RENAME TO %s", tmp, QuoteIdent(name)))
 	}
 	return stmts
 }
@@ -106,12 +119,25 @@ func (l *Layout) withAncestors(need Bits) Bits {
 	return out
 }
 
-// rootOf returns the top-level field f belongs to.
-func rootOf(f *Field) *Field {
-	for f.Parent != nil {
-		f = f.Parent
+// createTable is the CREATE TABLE statement of a table (or history table)
+// with the layout's columns after the system columns.
+func (l *Layout) createTable(name string, history bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE ")
+	b.WriteString(name)
+	if history {
+		b.WriteString(" (id VARCHAR NOT NULL, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL, deleted BOOLEAN NOT NULL")
+	} else {
+		b.WriteString(" (id VARCHAR PRIMARY KEY, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL")
 	}
-	return f
+	for _, n := range l.Root {
+		b.WriteString(", ")
+		b.WriteString(QuoteIdent(n.Field.Name))
+		b.WriteByte(' ')
+		b.WriteString(n.sqlType())
+	}
+	b.WriteByte(')')
+	return b.String()
 }
 
 // realize marks f and its needed descendants as present and returns its node.

@@ -86,6 +86,37 @@ if mysql -h 127.0.0.1 -P "$mysql_port" -u "$key" -p"$secret" --ssl -e "DROP TABL
 fi
 echo "SQL ok"
 
+echo "--- AWS CLI: import job from a local folder (file://)"
+"$fhirlake" synth --patients 4 --seed 11 --gzip --out "$work/import-in" 2>/dev/null
+aws healthlake start-fhir-import-job --datastore-id "$datastore" --job-name e2e-import \
+  --input-data-config S3Uri="file://$work/import-in" \
+  --job-output-data-config 'S3Configuration={S3Uri='"file://$work/import-out"',KmsKeyId=alias/fhirlake}' \
+  --data-access-role-arn arn:aws:iam::000000000000:role/import >"$work/import.json"
+job=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['JobId'])" "$work/import.json")
+for _ in $(seq 1 600); do
+  status=$(aws healthlake describe-fhir-import-job --datastore-id "$datastore" --job-id "$job" --query ImportJobProperties.JobStatus --output text)
+  case "$status" in COMPLETED|COMPLETED_WITH_ERRORS|FAILED) break ;; esac
+  sleep 0.5
+done
+aws healthlake describe-fhir-import-job --datastore-id "$datastore" --job-id "$job" >"$work/import-job.json"
+[ "$status" = COMPLETED ] || { cat "$work/import-job.json"; echo "import job $job is $status"; exit 1; }
+python3 - "$work/import-job.json" "$work/import-out/$datastore-FHIR_IMPORT-$job/manifest.json" <<'PY'
+import json, sys
+job = json.load(open(sys.argv[1]))["ImportJobProperties"]
+manifest = json.load(open(sys.argv[2]))
+imported = manifest["numberOfResourcesImportedSuccessfully"]
+assert imported > 0 and manifest["numberOfResourcesWithCustomerError"] == 0, manifest
+# Debian's CLI (2.9) predates JobProgressReport in its model and drops it
+if "JobProgressReport" in job:
+    assert job["JobProgressReport"]["TotalNumberOfResourcesImported"] == imported, (job, manifest)
+print("imported", imported, "resources")
+PY
+aws healthlake list-fhir-import-jobs --datastore-id "$datastore" | grep -q "$job"
+imported_patient=$(zcat "$work/import-in/Patient.ndjson.gz" | head -1 | python3 -c "import json,sys; print(json.load(sys.stdin)['id'])")
+curl "${sig[@]}" --fail "$url/datastore/$datastore/r4/Patient/$imported_patient" | grep -q "\"id\":\"$imported_patient\""
+"$fhirlake" import list --datastore "$datastore" --endpoint "$url" --data-dir "$work/data" | grep -q "$job"
+echo "AWS CLI import ok"
+
 if [ -x scripts/clients/run.sh ]; then
   echo "--- npm clients"
   scripts/clients/run.sh "$url" "$datastore" "$key" "$secret" "$cert"

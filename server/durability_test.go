@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -85,8 +86,12 @@ func TestMain(m *testing.M) {
 
 // serveForTest runs a server and prints its URL, key and default data store.
 func serveForTest(dir string) {
-	s, err := Start(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", MySQLAddr: "off", Insecure: true,
-		DefaultDatastore: true, PreloadPatients: 1, Logger: quietLogger()})
+	cfg := Config{DataDir: dir, HTTPAddr: "127.0.0.1:0", MySQLAddr: "off", Insecure: true,
+		DefaultDatastore: true, PreloadPatients: 1, Logger: quietLogger()}
+	if n, err := strconv.Atoi(os.Getenv("FHIRLAKE_TEST_IMPORT_CHUNK")); err == nil {
+		cfg.Import.ChunkResources = int64(n)
+	}
+	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
@@ -95,10 +100,10 @@ func serveForTest(dir string) {
 	select {} // until killed
 }
 
-func startChild(t *testing.T, dir string) (*exec.Cmd, string, string) {
+func startChild(t *testing.T, dir string, env ...string) (*exec.Cmd, string, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "FHIRLAKE_TEST_SERVE="+dir)
+	cmd.Env = append(append(os.Environ(), "FHIRLAKE_TEST_SERVE="+dir), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/fhirlake/fhirlake/control"
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirapi"
+	"github.com/fhirlake/fhirlake/ingest"
 	"github.com/fhirlake/fhirlake/sqlserver"
 	"github.com/fhirlake/fhirlake/tlscert"
 	"github.com/fhirlake/fhirlake/views"
@@ -45,7 +46,13 @@ type Config struct {
 	QueryTimeout time.Duration
 	QueryMemory  int64
 	Store        engine.StoreOptions
-	Logger       *slog.Logger
+	// S3 says how import jobs reach S3 (endpoint, path style); credentials
+	// come from the standard AWS chain.
+	S3 ingest.S3Config
+	// Import tunes import jobs (chunk size, workers); its Engine, Storage
+	// and Logger are set by Start.
+	Import ingest.Config
+	Logger *slog.Logger
 }
 
 // Server is a running fhirlake.
@@ -60,6 +67,7 @@ type Server struct {
 	HTTPURL            string // https://host:port (or http://)
 	MySQLAddr          string // host:port of the MySQL-protocol listener ("" when off)
 	DefaultDatastoreID string
+	Imports            *ingest.Runner // import jobs
 
 	httpServer *http.Server
 	sql        *sqlserver.Server
@@ -121,8 +129,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}); err != nil {
 		return nil, err
 	}
+	imp := cfg.Import
+	imp.Engine, imp.Storage, imp.Logger = s.Engine, ingest.NewStorage(cfg.S3), cfg.Logger
+	s.Imports = ingest.NewRunner(imp)
+	if err := s.Imports.Start(ctx); err != nil {
+		s.Engine.Close()
+		return nil, fmt.Errorf("resume import jobs: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
+		s.Imports.Close()
 		s.Engine.Close()
 		return nil, fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
@@ -139,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return s.HTTPURL
 	}
 	s.control = control.NewHandler(control.Config{Engine: s.Engine, Region: cfg.Region, AccountID: cfg.AccountID, BaseURL: baseURL,
-		RequestsPerSecond: cfg.ControlRate, Burst: 2 * cfg.ControlRate, Logger: cfg.Logger})
+		RequestsPerSecond: cfg.ControlRate, Burst: 2 * cfg.ControlRate, Logger: cfg.Logger, Imports: s.Imports})
 	fhir := fhirapi.NewHandler(fhirapi.Config{Engine: s.Engine, BaseURL: baseURL, Logger: cfg.Logger})
 	verifier := &auth.Verifier{Keys: s.Credentials, Region: cfg.Region, Service: "healthlake"}
 	mux := http.NewServeMux()
@@ -271,7 +287,8 @@ func (s *Server) Endpoint(id string) string { return s.HTTPURL + fhirapi.Prefix 
 // Err reports a failure of the HTTP server (nil channel value on a clean stop).
 func (s *Server) Err() <-chan error { return s.serveErr }
 
-// Close stops serving and closes the engine.
+// Close stops serving, stops import jobs (they resume on the next start)
+// and closes the engine.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -281,6 +298,7 @@ func (s *Server) Close() error {
 			err = e
 		}
 	}
+	s.Imports.Close()
 	if e := s.Engine.Close(); err == nil {
 		err = e
 	}

@@ -24,5 +24,5 @@ func main() {
 
 // commands lists the subcommands; each lives in a file of its own.
 func commands() []*cobra.Command {
-	return []*cobra.Command{serveCommand(), datastoreCommand(), queryCommand(), synthCommand()}
+	return []*cobra.Command{serveCommand(), datastoreCommand(), importCommand(), queryCommand(), synthCommand()}
 }

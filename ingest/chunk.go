@@ -1,0 +1,387 @@
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// cursor is a position in a job's input: the next event to process.
+// Line 0 is the start of file File; Line n >= 1 is its line n (for NDJSON:
+// the file was opened and lines before n are done).
+type cursor struct {
+	File int   `json:"file"`
+	Line int64 `json:"line"`
+}
+
+// chunkOptions say when a chunk is full. They are kept in the job's plan:
+// a resumed job cuts its input at the same places.
+type chunkOptions struct {
+	Resources int64 `json:"resources"` // resources (imported or rejected) per chunk
+	Bytes     int64 `json:"bytes"`     // bytes of row JSON per chunk
+}
+
+// sealedChunk is a chunk ready to commit.
+type sealedChunk struct {
+	no       int64
+	dir      string
+	files    []map[string]string // per layer, per type
+	present  map[string]fhirflat.Bits
+	success  []byte // SUCCESS records
+	failure  []byte // FAILURE records
+	maxRow   int    // longest row
+	end      cursor // where the next chunk starts
+	progress engine.JobProgress
+}
+
+// chunk is the chunk being built.
+type chunk struct {
+	no      int64
+	dir     string
+	files   []map[string]*chunkFile // per layer, per type
+	present map[string]fhirflat.Bits
+	ids     map[uint64]int32 // type/id of its rows → number of layers holding it
+	units   int64
+	bytes   int64
+	maxRow  int
+	success []byte
+	failure []byte
+	events  bool // anything happened since the last seal
+}
+
+type chunkFile struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+}
+
+// assembler takes units in input order and cuts them into chunks. It
+// drops duplicate ids within a file (a FAILURE each). A resource whose id
+// the chunk already has (from another file) goes into the chunk's next
+// layer: layers load one after the other in the chunk's transaction, so
+// each occurrence makes a version, in input order.
+type assembler struct {
+	index *identIndex
+	dir   string // the job's work folder
+	opts  chunkOptions
+	out   chan<- *sealedChunk
+
+	mu       sync.Mutex
+	progress engine.JobProgress // cumulative up to the last unit taken
+
+	cur     cursor
+	fileIDs map[uint64]struct{} // ids (hashed) imported from the current file
+	c       *chunk
+	next    int64 // number of the next chunk
+	sizes   []int64
+}
+
+func (a *assembler) snapshot() engine.JobProgress {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.progress
+}
+
+func (a *assembler) update(fn func(p *engine.JobProgress)) {
+	a.mu.Lock()
+	fn(&a.progress)
+	a.mu.Unlock()
+}
+
+func (a *assembler) run(ctx context.Context, order <-chan *unit, budget *semaphore.Weighted) error {
+	defer close(a.out)
+	defer a.discard()
+	a.fileIDs = map[uint64]struct{}{}
+	for u := range order {
+		select {
+		case <-u.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if u.res.abort != nil {
+			return u.res.abort
+		}
+		if err := a.take(ctx, u); err != nil {
+			return err
+		}
+		budget.Release(u.cost)
+		a.index.advance(u.seq)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.c != nil && a.c.events {
+		return a.seal(ctx, a.cur)
+	}
+	return nil
+}
+
+func idHash(typ, id string) uint64 {
+	d := xxhash.New()
+	d.WriteString(typ)
+	d.Write([]byte{'/'})
+	d.WriteString(id)
+	return d.Sum64()
+}
+
+func (a *assembler) chunk() (*chunk, error) {
+	if a.c == nil {
+		dir := filepath.Join(a.dir, fmt.Sprintf("chunk-%06d", a.next))
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		a.c = &chunk{no: a.next, dir: dir, present: map[string]fhirflat.Bits{}, ids: map[uint64]int32{}}
+		a.next++
+	}
+	return a.c, nil
+}
+
+func (c *chunk) full(o chunkOptions) bool {
+	return c != nil && (c.units >= o.Resources || c.bytes >= o.Bytes)
+}
+
+// take processes one unit.
+func (a *assembler) take(ctx context.Context, u *unit) error {
+	switch u.kind {
+	case kindFileStart:
+		c, err := a.chunk()
+		if err != nil {
+			return err
+		}
+		c.events = true
+		a.fileIDs = map[uint64]struct{}{}
+		a.cur = cursor{File: u.file, Line: 1}
+		a.update(func(p *engine.JobProgress) {
+			p.ScannedFiles++
+			p.ScannedMB += float64(u.size) / 1e6
+		})
+		return nil
+	case kindFileEnd:
+		c, err := a.chunk()
+		if err != nil {
+			return err
+		}
+		c.events = true
+		if u.err != nil {
+			c.failure = appendFailure(c.failure, u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "exception", Message: u.err.Error()}}})
+			a.update(func(p *engine.JobProgress) { p.FilesWithError++ })
+		} else {
+			a.update(func(p *engine.JobProgress) { p.ImportedFiles++ })
+		}
+		a.fileIDs = map[uint64]struct{}{}
+		a.cur = cursor{File: u.file + 1}
+		return nil
+	case kindLines:
+		if u.replay {
+			for _, r := range u.res.rows {
+				a.fileIDs[idHash(r.typ, r.id)] = struct{}{}
+			}
+			return nil
+		}
+		return a.takeLines(ctx, u)
+	case kindJSON:
+		return a.takeJSON(ctx, u)
+	}
+	return nil
+}
+
+// takeLines adds a block of NDJSON lines, line by line in input order.
+func (a *assembler) takeLines(ctx context.Context, u *unit) error {
+	rows, fails := u.res.rows, u.res.fails
+	for len(rows) > 0 || len(fails) > 0 {
+		isRow := len(fails) == 0 || len(rows) > 0 && rows[0].line < fails[0].line
+		line := int64(0)
+		if isRow {
+			line = rows[0].line
+		} else {
+			line = fails[0].line
+		}
+		var h uint64
+		dup := false
+		if isRow {
+			h = idHash(rows[0].typ, rows[0].id)
+			_, dup = a.fileIDs[h]
+		}
+		if a.c.full(a.opts) {
+			if err := a.seal(ctx, cursor{File: u.file, Line: line}); err != nil {
+				return err
+			}
+		}
+		c, err := a.chunk()
+		if err != nil {
+			return err
+		}
+		c.events = true
+		c.units++
+		a.cur = cursor{File: u.file, Line: line + 1}
+		if !isRow {
+			c.failure = appendFailure(c.failure, u.key, fails[0])
+			fails = fails[1:]
+			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
+			continue
+		}
+		r := rows[0]
+		rows = rows[1:]
+		if dup {
+			c.failure = appendFailure(c.failure, u.key, failure{line: r.line, entry: -1, typ: r.typ, id: r.id, issues: []fhirflat.Issue{{
+				Code: "duplicate", Path: r.typ + ".id",
+				Message: fmt.Sprintf("%s/%s appears earlier in this file; only its first occurrence is imported", r.typ, r.id)}}})
+			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
+			continue
+		}
+		a.fileIDs[h] = struct{}{}
+		if err := a.addRow(u, r, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeJSON adds a .json file: one resource or a Bundle's entries, which
+// stay in one chunk.
+func (a *assembler) takeJSON(ctx context.Context, u *unit) error {
+	if a.c.full(a.opts) {
+		if err := a.seal(ctx, cursor{File: u.file}); err != nil {
+			return err
+		}
+	}
+	c, err := a.chunk()
+	if err != nil {
+		return err
+	}
+	c.events = true
+	a.cur = cursor{File: u.file + 1}
+	fileErr := ""
+	if u.err != nil {
+		fileErr = u.err.Error()
+	} else if u.res.fileErr != "" {
+		fileErr = u.res.fileErr
+	}
+	a.update(func(p *engine.JobProgress) {
+		p.ScannedFiles++
+		p.ScannedMB += float64(u.size) / 1e6
+		if fileErr != "" {
+			p.FilesWithError++
+		} else {
+			p.ImportedFiles++
+		}
+	})
+	if fileErr != "" {
+		c.failure = appendFailure(c.failure, u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "structure", Message: fileErr}}})
+		return nil
+	}
+	for _, f := range u.res.fails {
+		c.units++
+		c.failure = appendFailure(c.failure, u.key, f)
+		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
+	}
+	for _, m := range u.res.matched {
+		c.units++
+		c.success = appendSuccess(c.success, u.key, m, true)
+		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++ })
+	}
+	for _, r := range u.res.rows {
+		c.units++
+		if err := a.addRow(u, r, idHash(r.typ, r.id)); err != nil {
+			return err
+		}
+		if len(r.idents) > 0 {
+			a.index.add(r.typ, r.id, r.idents)
+		}
+	}
+	return nil
+}
+
+// addRow writes a row into the chunk.
+func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
+	c := a.c
+	layer := c.ids[h]
+	if int(layer) == len(c.files) {
+		c.files = append(c.files, map[string]*chunkFile{})
+	}
+	f := c.files[layer][r.typ]
+	if f == nil {
+		path := filepath.Join(c.dir, fmt.Sprintf("%s.%d.ndjson", r.typ, layer))
+		fh, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("chunk file: %w", err)
+		}
+		f = &chunkFile{path: path, f: fh, w: bufio.NewWriterSize(fh, 256<<10)}
+		c.files[layer][r.typ] = f
+	}
+	if _, err := f.w.Write(u.res.buf[r.start : r.end+1]); err != nil {
+		return fmt.Errorf("chunk file: %w", err)
+	}
+	if p := c.present[r.typ]; p != nil {
+		p.Or(u.res.present[r.typ])
+	} else {
+		c.present[r.typ] = append(fhirflat.Bits(nil), u.res.present[r.typ]...)
+	}
+	c.ids[h] = layer + 1
+	c.bytes += int64(r.end - r.start + 1)
+	c.maxRow = max(c.maxRow, r.end-r.start)
+	c.success = appendSuccess(c.success, u.key, r, false)
+	a.update(func(p *engine.JobProgress) {
+		p.ResourcesScanned++
+		p.ResourcesImported++
+		p.ImportedMB += float64(r.end-r.start+1) / 1e6
+	})
+	return nil
+}
+
+// seal closes the chunk being built and hands it to the loader; end is
+// where the next chunk starts.
+func (a *assembler) seal(ctx context.Context, end cursor) error {
+	c := a.c
+	if c == nil {
+		return nil
+	}
+	a.c = nil
+	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present,
+		success: c.success, failure: c.failure, maxRow: c.maxRow, end: end, progress: a.snapshot()}
+	for _, layer := range c.files {
+		files := map[string]string{}
+		for typ, f := range layer {
+			if err := f.w.Flush(); err != nil {
+				return fmt.Errorf("chunk file: %w", err)
+			}
+			if err := f.f.Close(); err != nil {
+				return fmt.Errorf("chunk file: %w", err)
+			}
+			files[typ] = f.path
+		}
+		s.files = append(s.files, files)
+	}
+	select {
+	case a.out <- s:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// discard closes the files of a chunk left unsealed (the job stopped).
+func (a *assembler) discard() {
+	if a.c == nil {
+		return
+	}
+	for _, layer := range a.c.files {
+		for _, f := range layer {
+			f.f.Close()
+		}
+	}
+	os.RemoveAll(a.c.dir)
+	a.c = nil
+}

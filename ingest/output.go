@@ -1,0 +1,148 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// A job writes its output under <output>/<datastoreId>-FHIR_IMPORT-<jobId>/,
+// as HealthLake does: manifest.json, and SUCCESS/ and FAILURE/ folders of
+// NDJSON. Each chunk writes its own part (chunk-000001.ndjson) before it
+// commits, and rewrites it identically when a restart repeats the chunk.
+//
+// A SUCCESS line names an imported resource and where it came from:
+//
+//	{"file":"Observation.ndjson","line":12,"resourceType":"Observation","id":"..."}
+//
+// ("entry" gives the index of a Bundle entry; "ifNoneExist":"matched" marks
+// a conditional create that matched a stored resource and created nothing).
+// A FAILURE line names a line (or entry, or the file) that was not
+// imported, with an OperationOutcome saying why:
+//
+//	{"file":"Observation.ndjson","line":13,"resourceType":"Observation","id":"...",
+//	 "operationOutcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error",
+//	 "code":"value","diagnostics":"...","expression":["Observation.effectiveDateTime"]}]}}
+
+// JobFolder is the name of a job's output folder.
+func JobFolder(datastoreID, jobID string) string {
+	return datastoreID + "-FHIR_IMPORT-" + jobID + "/"
+}
+
+func partName(dir string, chunk int64) string {
+	return fmt.Sprintf("%s/chunk-%06d.ndjson", dir, chunk)
+}
+
+func appendHead(b []byte, key string, line int64, entry int32, typ, id string) []byte {
+	b = append(b, `{"file":`...)
+	b = appendJSONString(b, key)
+	if line > 0 {
+		b = append(b, `,"line":`...)
+		b = strconv.AppendInt(b, line, 10)
+	}
+	if entry >= 0 {
+		b = append(b, `,"entry":`...)
+		b = strconv.AppendInt(b, int64(entry), 10)
+	}
+	if typ != "" {
+		b = append(b, `,"resourceType":`...)
+		b = appendJSONString(b, typ)
+	}
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = appendJSONString(b, id)
+	}
+	return b
+}
+
+func appendSuccess(b []byte, key string, r rowRef, matched bool) []byte {
+	b = appendHead(b, key, r.line, r.entry, r.typ, r.id)
+	if matched {
+		b = append(b, `,"ifNoneExist":"matched"`...)
+	}
+	return append(b, "}\n"...)
+}
+
+func appendFailure(b []byte, key string, f failure) []byte {
+	b = appendHead(b, key, f.line, f.entry, f.typ, f.id)
+	b = append(b, `,"operationOutcome":`...)
+	b = appendOutcome(b, f.issues)
+	return append(b, "}\n"...)
+}
+
+// appendOutcome writes a FHIR OperationOutcome with one error per issue.
+func appendOutcome(b []byte, issues []fhirflat.Issue) []byte {
+	b = append(b, `{"resourceType":"OperationOutcome","issue":[`...)
+	for i, is := range issues {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		code := is.Code
+		if code == "" {
+			code = "invalid"
+		}
+		b = append(b, `{"severity":"error","code":`...)
+		b = appendJSONString(b, code)
+		b = append(b, `,"diagnostics":`...)
+		b = appendJSONString(b, is.Message)
+		if is.Path != "" {
+			b = append(b, `,"expression":[`...)
+			b = appendJSONString(b, is.Path)
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// manifest is HealthLake's manifest.json, with fhirlake's skippedFiles.
+type manifest struct {
+	InputDataConfig struct {
+		S3Uri string `json:"s3Uri"`
+	} `json:"inputDataConfig"`
+	OutputDataConfig struct {
+		S3Uri           string `json:"s3Uri"`
+		EncryptionKeyID string `json:"encryptionKeyID,omitempty"`
+	} `json:"outputDataConfig"`
+	SuccessOutput struct {
+		SuccessOutputS3Uri string `json:"successOutputS3Uri"`
+	} `json:"successOutput"`
+	FailureOutput struct {
+		FailureOutputS3Uri string `json:"failureOutputS3Uri"`
+	} `json:"failureOutput"`
+	NumberOfScannedFiles                  int64    `json:"numberOfScannedFiles"`
+	NumberOfFilesImported                 int64    `json:"numberOfFilesImported"`
+	SizeOfScannedFilesInMB                float64  `json:"sizeOfScannedFilesInMB"`
+	SizeOfDataImportedSuccessfullyInMB    float64  `json:"sizeOfDataImportedSuccessfullyInMB"`
+	NumberOfResourcesScanned              int64    `json:"numberOfResourcesScanned"`
+	NumberOfResourcesImportedSuccessfully int64    `json:"numberOfResourcesImportedSuccessfully"`
+	NumberOfResourcesWithCustomerError    int64    `json:"numberOfResourcesWithCustomerError"`
+	NumberOfResourcesWithServerError      int64    `json:"numberOfResourcesWithServerError"`
+	SkippedFiles                          []string `json:"skippedFiles,omitempty"` // not .ndjson/.json(.gz)
+}
+
+func writeManifest(ctx context.Context, dest Dest, job *engine.Job, p engine.JobProgress, skipped []string) error {
+	var m manifest
+	m.InputDataConfig.S3Uri = job.Import.InputURI
+	m.OutputDataConfig.S3Uri = dest.URI("")
+	m.OutputDataConfig.EncryptionKeyID = job.Import.KmsKeyID
+	m.SuccessOutput.SuccessOutputS3Uri = dest.URI("SUCCESS/")
+	m.FailureOutput.FailureOutputS3Uri = dest.URI("FAILURE/")
+	m.NumberOfScannedFiles = p.ScannedFiles
+	m.NumberOfFilesImported = p.ImportedFiles
+	m.SizeOfScannedFilesInMB = p.ScannedMB
+	m.SizeOfDataImportedSuccessfullyInMB = p.ImportedMB
+	m.NumberOfResourcesScanned = p.ResourcesScanned
+	m.NumberOfResourcesImportedSuccessfully = p.ResourcesImported
+	m.NumberOfResourcesWithCustomerError = p.ResourcesWithError
+	m.SkippedFiles = skipped
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return dest.Put(ctx, "manifest.json", append(data, '\n'))
+}
