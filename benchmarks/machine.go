@@ -80,3 +80,6 @@ func peakRSS() float64 {
 	fmt.Sscanf(v, "%f", &kb)
 	return kb / 1024
 }
+
+// resetPeakRSS starts a new peak (VmHWM) from the current resident size.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -13,14 +14,13 @@ import (
 // with a checkpoint stored in the same transaction, so a bulk import that
 // is interrupted resumes exactly after its last committed batch.
 type ImportBatch struct {
-	// Files holds, per resource type, an NDJSON file of fhirflat Row JSON
-	// (Normalizer output, one row per line, ids set and unique per type).
-	Files map[string]string
+	// Files holds, per resource type, a file of rows (ids unique per type).
+	Files map[string]ImportFile
 	// Later holds further files per type (same format), loaded after
 	// Files, one map after the other, in the same transaction: a resource
 	// in several of them gets a version for each. Ids are unique per type
 	// within one map.
-	Later []map[string]string
+	Later []map[string]ImportFile
 	// MaxRowBytes is the length of the longest row in the files (0: up to
 	// 256 MiB). DuckDB's JSON reader allocates buffers of twice this size,
 	// so a batch of small rows loads faster and in less memory when it says so.
@@ -30,6 +30,15 @@ type ImportBatch struct {
 	// Checkpoint and Value, when Checkpoint is set, are stored with the
 	// batch; read them back with Checkpoint.
 	Checkpoint, Value string
+}
+
+// ImportFile is an NDJSON file of fhirflat Row JSON (Normalizer output,
+// one row per line, ids set) in the store's staging directory, with the
+// ids of its rows: the versions already stored are looked up by id, so the
+// rows go from DuckDB's JSON reader straight into the table.
+type ImportFile struct {
+	Path string
+	IDs  []string
 }
 
 // ImportStats says what a batch did.
@@ -93,7 +102,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	defer s.mergeMu.Unlock()
 	conn := s.mergeConn
 	need := map[string]fhirflat.Bits{}
-	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ := range files {
 			need[typ] = imp.batch.Present[typ]
 		}
@@ -113,7 +122,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	}()
 	imp.stats = ImportStats{Created: map[string]int{}, Updated: map[string]int{}}
 	layouts := map[string]*fhirflat.Layout{} // grown once per type in this transaction
-	for _, files := range append([]map[string]string{imp.batch.Files}, imp.batch.Later...) {
+	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ, file := range files {
 			schema, err := s.b.Schema(typ)
 			if err != nil {
@@ -149,7 +158,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	return nil
 }
 
-func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file string, now time.Time, maxRow int) (created, updated int, err error) {
+func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file ImportFile, now time.Time, maxRow int) (created, updated int, err error) {
 	conn := s.mergeConn
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType))
@@ -157,44 +166,78 @@ func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout 
 	if maxRow > 0 {
 		maxObject = max(maxRow+1, 1<<20)
 	}
-	source := fmt.Sprintf("read_json('%s', format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
-		strings.ReplaceAll(file, "'", "''"), layout.ColumnsParam(), maxObject)
+	idsPath := file.Path + ".ids"
+	if err := writeIDs(idsPath, file.IDs); err != nil {
+		return 0, 0, err
+	}
+	defer os.Remove(idsPath)
+	rows := fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
+		sqlString(file.Path), layout.ColumnsParam(), maxObject)
 	ts := "'" + now.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
+	// The versions already stored, looked up by id; the rows then go
+	// straight from the JSON reader into the table, with no copy between.
 	stmts := []string{
-		"CREATE OR REPLACE TEMP TABLE stage AS SELECT * FROM " + source,
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stage_ids AS SELECT id FROM read_csv(%s, columns = {'id': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)", sqlString(idsPath)),
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stage_versions AS
-SELECT s.id, coalesce(t.version_id, h.version_id, 0) + 1 AS version_id, t.id IS NOT NULL AS existed
-FROM stage s
+SELECT s.id, coalesce(t.version_id, h.version_id) + 1 AS version_id, t.id IS NOT NULL AS existed
+FROM stage_ids s
 LEFT JOIN %s t USING (id)
-LEFT JOIN (SELECT id, max(version_id) AS version_id FROM %s WHERE id IN (SELECT id FROM stage) GROUP BY id) h USING (id)`, table, history),
+LEFT JOIN (SELECT id, max(version_id) AS version_id FROM %s WHERE id IN (SELECT id FROM stage_ids) GROUP BY id) h USING (id)
+WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return 0, 0, err
 		}
 	}
-	var total int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*), count(*) FILTER (WHERE existed) FROM stage_versions").Scan(&total, &updated); err != nil {
+	var total, known int
+	if err := conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM stage_ids), count(*), count(*) FILTER (WHERE existed) FROM stage_versions").Scan(&total, &known, &updated); err != nil {
 		return 0, 0, err
 	}
 	if updated > 0 {
 		for _, q := range []string{
-			fmt.Sprintf("INSERT INTO %s BY NAME SELECT t.*, false AS deleted FROM %s t WHERE t.id IN (SELECT id FROM stage)", history, table),
-			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM stage)", table),
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT t.*, false AS deleted FROM %s t WHERE t.id IN (SELECT id FROM stage_versions WHERE existed)", history, table),
+			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM stage_versions WHERE existed)", table),
 		} {
 			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return 0, 0, err
 			}
 		}
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(
-		"INSERT INTO %s BY NAME SELECT s.*, v.version_id AS version_id, %s AS last_updated FROM stage s JOIN stage_versions v USING (id)", table, ts)); err != nil {
+	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, 1::BIGINT AS version_id, %s AS last_updated FROM %s s", table, ts, rows)
+	if known > 0 {
+		insert = fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, coalesce(v.version_id, 1) AS version_id, %s AS last_updated FROM %s s LEFT JOIN stage_versions v USING (id)", table, ts, rows)
+	}
+	res, err := conn.ExecContext(ctx, insert)
+	if err != nil {
 		return 0, 0, err
 	}
-	for _, q := range []string{"DROP TABLE stage", "DROP TABLE stage_versions"} {
+	if n, err := res.RowsAffected(); err != nil || n != int64(total) {
+		return 0, 0, fmt.Errorf("%s holds %d rows for %d ids (%v)", file.Path, n, total, err)
+	}
+	for _, q := range []string{"DROP TABLE stage_ids", "DROP TABLE stage_versions"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return 0, 0, err
 		}
 	}
 	return total - updated, updated, nil
 }
+
+// writeIDs writes ids one per line for read_csv (FHIR ids are
+// [A-Za-z0-9.-]{1,64}: no tabs, quotes or line breaks).
+func writeIDs(path string, ids []string) error {
+	var b strings.Builder
+	for _, id := range ids {
+		if strings.ContainsAny(id, "\t\n\r\"") {
+			return fmt.Errorf("import: bad id %q", id)
+		}
+		b.WriteString(id)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	return nil
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

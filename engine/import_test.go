@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,29 +15,19 @@ import (
 func writeBatch(t *testing.T, dir string, resources []fixtures.Resource) ImportBatch {
 	t.Helper()
 	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
-	b := ImportBatch{Files: map[string]string{}, Present: map[string]fhirflat.Bits{}}
-	files := map[string]*os.File{}
+	w := NewBatchWriter(dir)
 	for _, r := range resources {
 		row, err := nz.Normalize(r.JSON)
 		if err != nil {
 			t.Fatalf("%s: %v", r.Source, err)
 		}
-		f := files[row.Type]
-		if f == nil {
-			path := filepath.Join(dir, row.Type+".ndjson")
-			if f, err = os.Create(path); err != nil {
-				t.Fatal(err)
-			}
-			files[row.Type] = f
-			b.Files[row.Type] = path
-			b.Present[row.Type] = fhirflat.NewBits(row.Schema)
+		if err := w.Add(row); err != nil {
+			t.Fatal(err)
 		}
-		b.Present[row.Type].Or(row.Present)
-		f.Write(row.JSON)
-		f.Write([]byte{'\n'})
 	}
-	for _, f := range files {
-		f.Close()
+	b, err := w.Batch()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return b
 }

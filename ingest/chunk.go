@@ -34,7 +34,7 @@ type chunkOptions struct {
 type sealedChunk struct {
 	no       int64
 	dir      string
-	files    []map[string]string // per layer, per type
+	files    []map[string]engine.ImportFile // per layer, per type
 	present  map[string]fhirflat.Bits
 	success  []byte // SUCCESS records
 	failure  []byte // FAILURE records
@@ -62,6 +62,7 @@ type chunkFile struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
+	ids  []string
 }
 
 // assembler takes units in input order and cuts them into chunks. It
@@ -329,6 +330,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	} else {
 		c.present[r.typ] = append(fhirflat.Bits(nil), u.res.present[r.typ]...)
 	}
+	f.ids = append(f.ids, r.id)
 	c.ids[h] = layer + 1
 	c.bytes += int64(r.end - r.start + 1)
 	c.maxRow = max(c.maxRow, r.end-r.start)
@@ -352,7 +354,7 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present,
 		success: c.success, failure: c.failure, maxRow: c.maxRow, end: end, progress: a.snapshot()}
 	for _, layer := range c.files {
-		files := map[string]string{}
+		files := map[string]engine.ImportFile{}
 		for typ, f := range layer {
 			if err := f.w.Flush(); err != nil {
 				return fmt.Errorf("chunk file: %w", err)
@@ -360,7 +362,7 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 			if err := f.f.Close(); err != nil {
 				return fmt.Errorf("chunk file: %w", err)
 			}
-			files[typ] = f.path
+			files[typ] = engine.ImportFile{Path: f.path, IDs: f.ids}
 		}
 		s.files = append(s.files, files)
 	}

@@ -106,8 +106,7 @@ func bundleResources(path string) ([][]byte, error) {
 
 func importAll(st *engine.Store, all [][]byte) error {
 	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
-	batch := engine.ImportBatch{Files: map[string]string{}, Present: map[string]fhirflat.Bits{}}
-	files := map[string]*os.File{}
+	w := engine.NewBatchWriter(st.StagingDir())
 	seen := map[string]bool{}
 	for _, js := range all {
 		row, err := nz.Normalize(js)
@@ -118,24 +117,15 @@ func importAll(st *engine.Store, all [][]byte) error {
 			continue
 		}
 		seen[row.Type+"/"+row.ID] = true
-		f := files[row.Type]
-		if f == nil {
-			path := filepath.Join(st.StagingDir(), row.Type+".ndjson")
-			if f, err = os.Create(path); err != nil {
-				return err
-			}
-			files[row.Type] = f
-			batch.Files[row.Type] = path
-			batch.Present[row.Type] = fhirflat.NewBits(row.Schema)
+		if err := w.Add(row); err != nil {
+			return err
 		}
-		batch.Present[row.Type].Or(row.Present)
-		f.Write(row.JSON)
-		f.Write([]byte{'\n'})
 	}
-	for _, f := range files {
-		f.Close()
+	batch, err := w.Batch()
+	if err != nil {
+		return err
 	}
-	_, err := st.Import(context.Background(), batch)
+	_, err = st.Import(context.Background(), batch)
 	return err
 }
 

@@ -73,6 +73,7 @@ AWS Signature Version 4 (service healthlake).`,
 	f.StringVar(&cfg.MySQLAddr, "mysql-addr", "", "MySQL-protocol address (default 127.0.0.1:3306, or a free port when taken; port 0: a free port; off: none)")
 	f.DurationVar(&cfg.QueryTimeout, "query-timeout", 5*time.Minute, "longest a SQL query may run")
 	f.Int64Var(&cfg.QueryMemory, "query-memory", 0, "bytes of memory a data store's SQL queries may use before they are stopped (0: no limit)")
+	f.StringVar(&cfg.Store.MemoryLimit, "memory-limit", "1GB", "memory each data store's DuckDB may use before it spills to disk (DuckDB syntax; empty: 80% of RAM)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "S3 endpoint of import jobs, for S3-compatible stores (default: AWS, or AWS_ENDPOINT_URL_S3)")
 	f.BoolVar(&cfg.S3.PathStyle, "s3-path-style", false, "address S3 buckets in the path (most S3-compatible stores need it)")
