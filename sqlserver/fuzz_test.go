@@ -83,7 +83,7 @@ func FuzzTranslate(f *testing.F) {
 	for _, c := range []string{
 		"SELECT id FROM patient WHERE gender = 'female' LIMIT 1, 2",
 		"SELECT name->>'$[0].given[0]', COUNT(*) FROM patient GROUP BY 1",
-		"SELECT * FROM `condition` c JOIN patient p ON c.subject->>'$.reference' = CONCAT('urn:uuid:', p.id)",
+		"SELECT * FROM `condition` c JOIN patient p ON c.subject->>'$.reference' = CONCAT('Patient/', p.id)",
 		"WITH t AS (SELECT id FROM observation) SELECT COUNT(*) FROM t",
 		"SELECT GROUP_CONCAT(DISTINCT gender) FROM patient",
 		"SELECT DATE_FORMAT(birthDate, '%Y') FROM patient UNION SELECT '1'",

@@ -102,10 +102,10 @@ func TestUserVariablesInDataQueries(t *testing.T) {
 		}
 	}
 	var got, want int
-	if err := db.QueryRow("SELECT COUNT(*) FROM observation o JOIN patient p ON o.subject->>'$.reference' = CONCAT('urn:uuid:', p.id) WHERE o.valueQuantity->>'$.value' > @minbmi AND p.gender = @g AND o.code->>'$.coding[0].code' = '39156-5'").Scan(&got); err != nil {
+	if err := db.QueryRow("SELECT COUNT(*) FROM observation o JOIN patient p ON o.subject->>'$.reference' = CONCAT('Patient/', p.id) WHERE o.valueQuantity->>'$.value' > @minbmi AND p.gender = @g AND o.code->>'$.coding[0].code' = '39156-5'").Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.s1.db.QueryRow("SELECT count(*) FROM observation o JOIN patient p ON o.subject.reference = 'urn:uuid:' || p.id WHERE o.valueQuantity.value > 25.5 AND p.gender = 'female' AND o.code.coding[1].code = '39156-5'").Scan(&want); err != nil {
+	if err := ts.s1.db.QueryRow("SELECT count(*) FROM observation o JOIN patient p ON o.subject.reference = 'Patient/' || p.id WHERE o.valueQuantity.value > 25.5 AND p.gender = 'female' AND o.code.coding[1].code = '39156-5'").Scan(&want); err != nil {
 		t.Fatal(err)
 	}
 	if got != want || want == 0 {

@@ -32,7 +32,7 @@ SELECT p.gender,
        COUNT(*) AS measurements,
        ROUND(AVG(o.valueQuantity->>'$.value'), 2) AS avg_bmi
 FROM observation o
-JOIN patient p ON o.subject->>'$.reference' = CONCAT('urn:uuid:', p.id)
+JOIN patient p ON o.subject->>'$.reference' = CONCAT('Patient/', p.id)
 WHERE o.code->>'$.coding[0].code' = '39156-5'
 GROUP BY p.gender, age_group
 ORDER BY p.gender, age_group;
