@@ -68,7 +68,17 @@ func benchReads(ctx context.Context, s *server.Server, datastore string, ds *dat
 		}
 	}
 	hot := keys[:min(1000, len(keys))]
-	runLoad(ctx, workers, 2*time.Second, read(hot)) // warm connections and cache
+	// warm the connections, and read every hot resource once: the hot set
+	// measures reads the cache answers
+	for _, k := range hot {
+		code, body, err := c.do(ctx, "GET", k.typ+"/"+k.id, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := statusErr(code, body, 200); err != nil {
+			return nil, err
+		}
+	}
 	hotRes := runLoad(ctx, workers, d, read(hot))
 	coldRes := runLoad(ctx, workers, d, read(keys))
 	sec := &Section{

@@ -60,7 +60,7 @@ func benchLoad(ctx context.Context, srv *server.Server, datastore string, ds *da
 	start = time.Now()
 	for _, f := range ds.Files {
 		table := strings.ToLower(strings.TrimSuffix(filepath.Base(f), ".ndjson"))
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = 268435456)", table, f)); err != nil {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = 67108864)", table, f)); err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", table, err)
 		}
 	}

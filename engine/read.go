@@ -261,25 +261,45 @@ func (s *Store) RowResource(typ, row string) (*Resource, error) {
 	return s.rowResource(schema, row, false)
 }
 
-// readStmt is the prepared point read of a type's table, prepared again
-// after the table's columns change.
+// readStmt is the prepared point read of a type's table.
 func (s *Store) readStmt(ctx context.Context, schema *fhirflat.Schema) (*sql.Stmt, error) {
-	version := s.schemaVersion.Load()
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if s.readStmts == nil || s.stmtVersion != version {
-		for _, st := range s.readStmts {
-			st.Close()
-		}
-		s.readStmts, s.stmtVersion = map[string]*sql.Stmt{}, version
-	}
-	if st := s.readStmts[schema.ResourceType]; st != nil {
-		return st, nil
-	}
-	st, err := s.db.PrepareContext(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?")
+	st, err := s.Prepared(ctx, "SELECT to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t WHERE id = ?")
 	if err != nil {
 		return nil, fmt.Errorf("prepare read of %s: %w", schema.Table, err)
 	}
-	s.readStmts[schema.ResourceType] = st
+	return st, nil
+}
+
+// maxPrepared bounds the statements a store keeps prepared.
+const maxPrepared = 512
+
+// Prepared returns query prepared on the store's database, from a cache:
+// a query that repeats (a point read, a search of the same shape with
+// other values) is planned once. The cache is emptied when the tables'
+// columns change, and when it is full.
+func (s *Store) Prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	version := s.schemaVersion.Load()
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmts == nil || s.stmtVersion != version || len(s.stmts) >= maxPrepared {
+		// a caller may hold a statement it has not run yet: the old
+		// ones are closed a while later (a closed statement's rows
+		// still read, a query not started on it would fail)
+		old := s.stmts
+		time.AfterFunc(time.Minute, func() {
+			for _, st := range old {
+				st.Close()
+			}
+		})
+		s.stmts, s.stmtVersion = map[string]*sql.Stmt{}, version
+	}
+	if st := s.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[query] = st
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,12 +14,16 @@ import (
 
 // BenchmarkRead reads merged resources by id from a store holding 20
 // synthetic patients (about 27,000 resources): every read misses the cache.
-func BenchmarkRead(b *testing.B) { benchmarkRead(b, 0) }
+func BenchmarkRead(b *testing.B) { benchmarkRead(b, 0, false) }
 
 // BenchmarkReadHot reads 1,000 resources over and over (cache hits).
-func BenchmarkReadHot(b *testing.B) { benchmarkRead(b, 1000) }
+func BenchmarkReadHot(b *testing.B) { benchmarkRead(b, 1000, false) }
 
-func benchmarkRead(b *testing.B, hot int) {
+// BenchmarkReadParallel is BenchmarkRead from 16 goroutines, as the
+// benchmarks report's load test reads.
+func BenchmarkReadParallel(b *testing.B) { benchmarkRead(b, 0, true) }
+
+func benchmarkRead(b *testing.B, hot int, parallel bool) {
 	ctx := context.Background()
 	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), filepath.Join(b.TempDir(), "staging"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
 	if err != nil {
@@ -56,6 +61,20 @@ func benchmarkRead(b *testing.B, hot int) {
 		}
 	}
 	b.ResetTimer()
+	if parallel {
+		b.SetParallelism(8)
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				k := keys[(next.Add(1)*7919)%int64(len(keys))]
+				if _, err := s.Read(ctx, k.typ, k.id); err != nil {
+					b.Error(fmt.Errorf("%v: %w", k, err))
+					return
+				}
+			}
+		})
+		return
+	}
 	for i := 0; i < b.N; i++ {
 		k := keys[(i*7919)%len(keys)]
 		if _, err := s.Read(ctx, k.typ, k.id); err != nil {

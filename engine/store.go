@@ -50,7 +50,7 @@ type Store struct {
 
 	stmtMu      sync.Mutex
 	stmtVersion uint64
-	readStmts   map[string]*sql.Stmt
+	stmts       map[string]*sql.Stmt // Prepared's cache
 
 	writes chan *writeRequest
 	kick   chan struct{}
@@ -303,7 +303,7 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		close(s.closed)
 		s.stmtMu.Lock()
-		for _, st := range s.readStmts {
+		for _, st := range s.stmts {
 			st.Close()
 		}
 		s.stmtMu.Unlock()

@@ -308,7 +308,33 @@ func (c *compiler) list(v val) string {
 	if v.many {
 		return v.sql
 	}
-	return "CASE WHEN " + paren(v.sql) + " IS NULL THEN NULL ELSE [" + v.sql + "] END"
+	return ListOf(v.sql)
+}
+
+// ListOf is the SQL of a LIST holding the value of item, or NULL when
+// item is NULL: how a 0..1 element is given as a collection.
+func ListOf(item string) string {
+	return "CASE WHEN " + paren(item) + " IS NULL THEN NULL ELSE [" + item + "] END"
+}
+
+// SingleItem returns item when list is ListOf(item): the collection has
+// at most one item, and a test on "some item" is a test on item itself,
+// which DuckDB evaluates far faster than a lambda over a built list.
+func SingleItem(list string) (string, bool) {
+	const pre, mid, post = "CASE WHEN ", " IS NULL THEN NULL ELSE [", "] END"
+	if !strings.HasPrefix(list, pre) || !strings.HasSuffix(list, post) {
+		return "", false
+	}
+	body := list[len(pre) : len(list)-len(post)]
+	// body is paren(item) + mid + item; item is the text after the last
+	// occurrence of mid that rebuilds the whole list.
+	for i := strings.LastIndex(body, mid); i >= 0; i = strings.LastIndex(body[:i], mid) {
+		item := body[i+len(mid):]
+		if ListOf(item) == list {
+			return item, true
+		}
+	}
+	return "", false
 }
 
 // each applies f to every item of v and collects the results: f gets one

@@ -1,9 +1,11 @@
 package search
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
+	"github.com/fhirlake/fhirlake/fhirpath"
 	"github.com/fhirlake/fhirlake/fhirsql"
 	"github.com/fhirlake/fhirlake/r4"
 )
@@ -12,6 +14,9 @@ import (
 func refStrings(part fhirsql.SQLPart) (string, error) {
 	switch part.Type {
 	case "Reference":
+		if item, ok := fhirsql.SingleItem(part.SQL); ok {
+			return fhirsql.ListOf("struct_extract(" + item + ", 'reference')"), nil
+		}
 		return "list_transform(" + part.SQL + ", lambda _r: _r.reference)", nil
 	case "canonical", "uri", "url", "string":
 		return part.SQL, nil
@@ -43,34 +48,8 @@ func (b *builder) reference(p *r4.SearchParam, part fhirsql.SQLPart, modifier st
 			return "(" + x + " = " + b.arg(v.Raw) + " OR starts_with(" + x + ", " + b.arg(v.Raw+"|") + "))"
 		}), nil
 	}
-	raw := v.Raw
-	if b.base != "" && strings.HasPrefix(raw, b.base+"/") {
-		raw = strings.TrimPrefix(raw, b.base+"/")
-	}
-	if i := strings.Index(raw, "/_history/"); i > 0 && !strings.Contains(raw, "://") {
-		raw = raw[:i]
-	}
-	var exact, suffix []string
-	switch {
-	case strings.Contains(raw, "://"):
-		exact = []string{raw}
-	case strings.Contains(raw, "/"):
-		exact, suffix = []string{raw}, []string{"/" + raw}
-	default:
-		typ := ""
-		switch {
-		case modifier != "" && modifier != "missing":
-			typ = modifier
-		case len(p.Targets) == 1:
-			typ = p.Targets[0]
-		}
-		if typ != "" {
-			exact, suffix = []string{typ + "/" + raw}, []string{"/" + typ + "/" + raw}
-		} else {
-			exact, suffix = []string{raw}, []string{"/" + raw}
-		}
-	}
-	if modifier != "" && modifier != "missing" && strings.Contains(raw, "/") && !strings.HasPrefix(raw, modifier+"/") && !strings.Contains(raw, "://") {
+	exact, suffix, ok := b.refTargets(p, modifier, v)
+	if !ok {
 		return "false", nil // subject:Patient=Group/1 matches nothing
 	}
 	return b.anyItem(refs, func(x string) string {
@@ -83,6 +62,100 @@ func (b *builder) reference(p *r4.SearchParam, part fhirsql.SQLPart, modifier st
 		}
 		return "(" + strings.Join(ors, " OR ") + ")"
 	}), nil
+}
+
+// refTargets gives the reference strings a reference value matches: equal
+// to one of exact, or ending with one of suffix. A typed value (Type/id,
+// or an id with a type modifier or a parameter with one target) matches
+// the relative reference and the absolute one on this server; an untyped
+// id matches any reference ending in /id. ok is false when the value can
+// match nothing (subject:Patient=Group/1).
+func (b *builder) refTargets(p *r4.SearchParam, modifier string, v Value) (exact, suffix []string, ok bool) {
+	raw := v.Raw
+	if b.base != "" && strings.HasPrefix(raw, b.base+"/") {
+		raw = strings.TrimPrefix(raw, b.base+"/")
+	}
+	if i := strings.Index(raw, "/_history/"); i > 0 && !strings.Contains(raw, "://") {
+		raw = raw[:i]
+	}
+	if modifier != "" && modifier != "missing" && strings.Contains(raw, "/") && !strings.HasPrefix(raw, modifier+"/") && !strings.Contains(raw, "://") {
+		return nil, nil, false
+	}
+	typed := func(ref string) []string {
+		if b.base == "" {
+			return []string{ref}
+		}
+		return []string{ref, b.base + "/" + ref}
+	}
+	switch {
+	case strings.Contains(raw, "://"):
+		return []string{raw}, nil, true
+	case strings.Contains(raw, "/"):
+		return typed(raw), nil, true
+	}
+	typ := ""
+	switch {
+	case modifier != "" && modifier != "missing":
+		typ = modifier
+	case len(p.Targets) == 1:
+		typ = p.Targets[0]
+	}
+	if typ != "" {
+		return typed(typ + "/" + raw), nil, true
+	}
+	return []string{raw}, []string{"/" + raw}, true
+}
+
+// resolveIs matches the type tests of reference search expressions.
+var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is [A-Za-z]+\)`)
+
+// refPrefilter is a condition every match of a reference clause meets: its
+// reference string (of the parameter's expression without its
+// where(resolve() is T) tests) is one of the values' exact targets. It is
+// a plain IN on one column, which DuckDB applies while it scans, before
+// it reads the other columns and evaluates the exact predicate. "" when
+// the clause has no such condition (lists of references, untyped ids).
+func (b *builder) refPrefilter(typ, alias string, cl *Clause) string {
+	if cl.Param.Type != "reference" || cl.Modifier == "identifier" || cl.Modifier == "missing" || cl.Modifier == "not" {
+		return ""
+	}
+	src := cl.Param.ExpressionFor(typ)
+	relaxed := resolveIs.ReplaceAllString(src, "")
+	e, err := fhirpath.Parse(relaxed)
+	if err != nil {
+		return ""
+	}
+	x, err := fhirsql.CompileCollection(e, typ, b.c.b, alias)
+	if err != nil {
+		return ""
+	}
+	part, ok := x.Single()
+	if !ok || part.Type != "Reference" {
+		return ""
+	}
+	item, ok := fhirsql.SingleItem(part.SQL)
+	if !ok {
+		return ""
+	}
+	var targets []string
+	for _, v := range cl.Values {
+		exact, suffix, ok := b.refTargets(cl.Param, cl.Modifier, v)
+		if len(suffix) > 0 {
+			return ""
+		}
+		if ok {
+			targets = append(targets, exact...)
+		}
+	}
+	if len(targets) == 0 {
+		return ""
+	}
+	b.fields[typ] = append(b.fields[typ], x.Fields...)
+	marks := make([]string, len(targets))
+	for i, t := range targets {
+		marks[i] = b.arg(t)
+	}
+	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")"
 }
 
 // refList gives the normalized (Type/id) references a reference

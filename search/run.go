@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -57,9 +58,9 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 	}
 	table := "main." + fhirflat.QuoteIdent(fhirflat.TableName(q.Type))
 	if res.Count > 0 {
-		sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM %s AS r WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
-			table, plan.Where, plan.Order, res.Count+1, q.Offset)
-		rows, err := queryRows(ctx, st, q.Type, sql, plan.Args)
+		sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM %s AS r WHERE %s ORDER BY %s LIMIT ? OFFSET ?", table, plan.Where, plan.Order)
+		args := append(plan.Args[:len(plan.Args):len(plan.Args)], res.Count+1, q.Offset)
+		rows, err := queryRows(ctx, st, q.Type, sql, args, true)
 		if err != nil {
 			return nil, err
 		}
@@ -68,9 +69,17 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 		}
 		res.Matches = rows
 	}
-	if q.Total != "none" {
-		sql := fmt.Sprintf("SELECT count(*) FROM %s AS r WHERE %s", table, plan.Where)
-		if err := st.DB().QueryRowContext(ctx, sql, plan.Args...).Scan(&res.Total); err != nil {
+	switch {
+	case q.Total == "none":
+	case res.Count > 0 && !res.More && (len(res.Matches) > 0 || q.Offset == 0):
+		// the page holds the last match: the total is known
+		res.Total = q.Offset + len(res.Matches)
+	default:
+		stmt, err := st.Prepared(ctx, fmt.Sprintf("SELECT count(*) FROM %s AS r WHERE %s", table, plan.Where))
+		if err != nil {
+			return nil, fmt.Errorf("search count: %w", err)
+		}
+		if err := stmt.QueryRowContext(ctx, plan.Args...).Scan(&res.Total); err != nil {
 			return nil, fmt.Errorf("search count: %w", err)
 		}
 	}
@@ -96,8 +105,19 @@ func ensure(ctx context.Context, st *engine.Store, fb *fhirflat.Builder, fields 
 	return nil
 }
 
-func queryRows(ctx context.Context, st *engine.Store, typ, sql string, args []any) ([]*engine.Resource, error) {
-	rows, err := st.DB().QueryContext(ctx, sql, args...)
+// queryRows runs a query giving rows as JSON; prepared says the query's
+// text recurs (its values are arguments) and is worth keeping prepared.
+func queryRows(ctx context.Context, st *engine.Store, typ, query string, args []any, prepared bool) ([]*engine.Resource, error) {
+	var rows *sql.Rows
+	var err error
+	if prepared {
+		var stmt *sql.Stmt
+		if stmt, err = st.Prepared(ctx, query); err == nil {
+			rows, err = stmt.QueryContext(ctx, args...)
+		}
+	} else {
+		rows, err = st.DB().QueryContext(ctx, query, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -275,5 +295,5 @@ func (b *builder) referencing(ctx context.Context, st *engine.Store, typ string,
 	}
 	sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM main.%s AS r WHERE list_has_any(%s, [%s]) ORDER BY r.id LIMIT %d",
 		fhirflat.QuoteIdent(fhirflat.TableName(typ)), refs, marks, maxIncluded)
-	return queryRows(ctx, st, typ, sql, args)
+	return queryRows(ctx, st, typ, sql, args, false)
 }

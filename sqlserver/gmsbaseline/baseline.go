@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,12 +28,15 @@ type Baseline struct {
 
 // Load copies tables of a DuckDB database's schema main into a GMS memory
 // database named name. Nested values (STRUCT, LIST, MAP, JSON) become JSON
-// documents, as MySQL clients of sqlserver see them. tables nil: all.
-func Load(ctx context.Context, duck *sql.DB, name string, tables []string) (*Baseline, error) {
+// documents, as MySQL clients of sqlserver see them. tables maps the
+// tables to copy to the columns to copy (nil: every column); a nil map
+// copies every table whole.
+func Load(ctx context.Context, duck *sql.DB, name string, tables map[string][]string) (*Baseline, error) {
 	db := memory.NewDatabase(name)
 	pro := memory.NewDBProvider(db)
 	b := &Baseline{name: name, pro: pro, engine: sqle.NewDefault(pro)}
 	if tables == nil {
+		tables = map[string][]string{}
 		rows, err := duck.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' AND database_name = current_database() ORDER BY 1`)
 		if err != nil {
 			return nil, fmt.Errorf("list tables: %w", err)
@@ -43,13 +47,13 @@ func Load(ctx context.Context, duck *sql.DB, name string, tables []string) (*Bas
 				rows.Close()
 				return nil, err
 			}
-			tables = append(tables, t)
+			tables[t] = nil
 		}
 		rows.Close()
 	}
 	gctx := b.context(ctx)
-	for _, t := range tables {
-		if err := b.loadTable(ctx, gctx, db, duck, t); err != nil {
+	for t, cols := range tables {
+		if err := b.loadTable(ctx, gctx, db, duck, t, cols); err != nil {
 			return nil, fmt.Errorf("load %s: %w", t, err)
 		}
 	}
@@ -95,7 +99,7 @@ func mysqlType(duckType string) (gms.Type, bool) {
 	return types.LongText, false
 }
 
-func (b *Baseline) loadTable(ctx context.Context, gctx *gms.Context, db *memory.Database, duck *sql.DB, name string) error {
+func (b *Baseline) loadTable(ctx context.Context, gctx *gms.Context, db *memory.Database, duck *sql.DB, name string, only []string) error {
 	rows, err := duck.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
 		WHERE schema_name = 'main' AND database_name = current_database() AND table_name = ? ORDER BY column_index`, name)
 	if err != nil {
@@ -107,6 +111,9 @@ func (b *Baseline) loadTable(ctx context.Context, gctx *gms.Context, db *memory.
 		if err := rows.Scan(&c.name, &c.duckType); err != nil {
 			rows.Close()
 			return err
+		}
+		if len(only) > 0 && !slices.Contains(only, c.name) {
+			continue
 		}
 		c.typ, c.json = mysqlType(c.duckType)
 		cols = append(cols, c)

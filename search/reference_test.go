@@ -1,0 +1,78 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// TestReferenceTargets checks which stored references a reference search
+// matches: a typed value matches the relative reference and the absolute
+// one on this server, not a reference to another server; a full URL
+// matches only itself.
+func TestReferenceTargets(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := engine.OpenStore(ctx, "refs", filepath.Join(dir, "s.duckdb"), filepath.Join(dir, "staging"), fhirflat.Default(), engine.StoreOptions{MergeInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const base = "https://fhir.example/r4"
+	refs := map[string]string{
+		"relative":  "Patient/p1",
+		"ours":      base + "/Patient/p1",
+		"other":     "http://other.example/fhir/Patient/p1",
+		"versioned": "Patient/p1/_history/2",
+		"p2":        "Patient/p2",
+	}
+	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
+	var ops []engine.Op
+	for id, ref := range refs {
+		row, err := nz.Normalize([]byte(fmt.Sprintf(`{"resourceType":"Observation","id":%q,"status":"final","code":{"text":"x"},"subject":{"reference":%q}}`, id, ref)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		row.JSON = append([]byte(nil), row.JSON...)
+		ops = append(ops, engine.Op{Kind: engine.Put, Type: "Observation", ID: id, Row: row, New: true})
+	}
+	if _, err := st.Apply(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCompiler(fhirflat.Default())
+	for _, tc := range []struct{ query, want string }{
+		{"patient=p1", "[ours relative]"},
+		{"patient=Patient/p1", "[ours relative]"},
+		{"subject=Patient/p1", "[ours relative]"},
+		{"subject:Patient=p1", "[ours relative]"},
+		{"patient=" + base + "/Patient/p1", "[ours relative]"},
+		{"patient=http://other.example/fhir/Patient/p1", "[other]"},
+		{"patient=p1,p2", "[ours p2 relative]"},
+		{"subject:Group=p1", "[]"},
+	} {
+		params, _ := url.ParseQuery(tc.query)
+		q, err := Parse(fhirflat.Default().Model(), "Observation", params, true)
+		if err != nil {
+			t.Fatal(tc.query, err)
+		}
+		res, err := c.Run(ctx, st, q, base)
+		if err != nil {
+			t.Fatal(tc.query, err)
+		}
+		var got []string
+		for _, m := range res.Matches {
+			got = append(got, m.ID)
+		}
+		sort.Strings(got)
+		if fmt.Sprint(got) != tc.want || res.Total != len(got) {
+			t.Errorf("%s: %v (total %d), want %s", tc.query, got, res.Total, tc.want)
+		}
+	}
+}
