@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/ingest"
 	"github.com/fhirlake/fhirlake/server"
 )
 
@@ -35,6 +36,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated sections to run (flatten,import,reads,search,sql,creates); default all")
 	flag.StringVar(&o.keep, "keep", "", "keep the server's data directory here and reuse its imported data store on the next run (skips the import section)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Int64Var(&o.chunk, "chunk", 0, "resources per import chunk (default: ingest's)")
 	flag.Parse()
 	if *only != "" {
 		o.only = map[string]bool{}
@@ -51,7 +53,7 @@ func main() {
 // options of a run.
 type options struct {
 	scale, dataDir, outDir, keep, cpuProfile string
-	seed                                     int64
+	seed, chunk                              int64
 	dur                                      time.Duration
 	gms                                      bool
 	only                                     map[string]bool // nil: every section
@@ -113,7 +115,7 @@ func run(o options) error {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.Start(ctx, server.Config{DataDir: serverDir, HTTPAddr: "127.0.0.1:0", MySQLAddr: "127.0.0.1:0",
-		Store: engine.StoreOptions{MemoryLimit: "1GB"}, Logger: quiet})
+		Store: engine.StoreOptions{MemoryLimit: "1GB"}, Import: ingest.Config{ChunkResources: o.chunk}, Logger: quiet})
 	if err != nil {
 		return err
 	}

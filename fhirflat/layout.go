@@ -329,11 +329,50 @@ func (l *Layout) ColumnsParam() string {
 	return b.String()
 }
 
-// Need returns the fields SQL that names the given fields needs in a
-// table: each field with its ancestors, its whole subtree when it is a
-// STRUCT (SQL over it sees the full type), and the _primitive sibling that
-// holds its primitives' extensions and exact literals.
+// Need returns the fields SQL over the given fields needs in a table,
+// kept lean: every column a point read or a scan fetches costs time for
+// each of its leaves, NULL or not, so a STRUCT gets the primitive fields
+// SQL reads by name (a Reference's reference and type, a Coding's system
+// and code) and the listed fields inside it, not its whole type. Each
+// field comes with the _primitive sibling that holds its primitives'
+// extensions and exact literals; the id and extensions inside a STRUCT
+// come only when listed. SQL that reaches further into a STRUCT
+// than that fails to bind ("Could not find key"); its caller grows the
+// table with NeedAll and runs it again (see MissingField).
 func Need(s *Schema, fields []*Field) Bits {
+	need := NewBits(s)
+	for _, f := range fields {
+		need.Set(f.Seq)
+		setPrimitiveSibling(need, s, f)
+		if f.Kind != Struct {
+			continue
+		}
+		var first *Field // a STRUCT has at least one field
+		for _, c := range f.Fields {
+			if c.Kind == Struct {
+				continue
+			}
+			if first == nil {
+				first = c
+			}
+			switch c.Name {
+			case "id", "extension", "modifierExtension", PrimitiveExtField:
+				// read by SQL only when listed
+			default:
+				need.Set(c.Seq)
+				first = c
+			}
+		}
+		if first != nil {
+			need.Set(first.Seq)
+		}
+	}
+	return need
+}
+
+// NeedAll is Need with the whole subtree of every STRUCT listed: any SQL
+// over those fields binds.
+func NeedAll(s *Schema, fields []*Field) Bits {
 	need := NewBits(s)
 	var subtree func(f *Field)
 	subtree = func(f *Field) {
@@ -344,15 +383,25 @@ func Need(s *Schema, fields []*Field) Bits {
 	}
 	for _, f := range fields {
 		subtree(f)
-		siblings := s.Fields
-		if f.Parent != nil {
-			siblings = f.Parent.Fields
-		}
-		for _, c := range siblings {
-			if c.Name == PrimitiveExtField {
-				need.Set(c.Seq)
-			}
-		}
+		setPrimitiveSibling(need, s, f)
 	}
 	return need
+}
+
+func setPrimitiveSibling(need Bits, s *Schema, f *Field) {
+	siblings := s.Fields
+	if f.Parent != nil {
+		siblings = f.Parent.Fields
+	}
+	for _, c := range siblings {
+		if c.Name == PrimitiveExtField {
+			need.Set(c.Seq)
+		}
+	}
+}
+
+// MissingField reports whether err is DuckDB failing to bind SQL that
+// reads a field a lean table (Need) does not have yet.
+func MissingField(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Could not find key")
 }

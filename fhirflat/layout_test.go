@@ -3,6 +3,7 @@ package fhirflat
 import (
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestLayoutGrowsInDefinitionOrder(t *testing.T) {
 	}
 	exec("INSERT INTO observation BY NAME " + l.RowsSQL("src p"))
 	code := s.Field("code")
-	stmts := l.Grow(Need(s, []*Field{code}), "observation")
+	stmts := l.Grow(NeedAll(s, []*Field{code}), "observation")
 	if len(stmts) != 4 || !strings.HasPrefix(stmts[0], "CREATE TABLE") || !strings.Contains(stmts[3], "RENAME TO") {
 		t.Fatalf("grow statements: %v", stmts)
 	}
@@ -59,7 +60,47 @@ func TestLayoutGrowsInDefinitionOrder(t *testing.T) {
 	if err := db.QueryRow("SELECT code.coding[1].code FROM observation").Scan(&got); err != nil || got != "x" {
 		t.Errorf("value after the rebuild: %q %v", got, err)
 	}
-	if !l.Covers(Need(s, []*Field{code})) {
+	if !l.Covers(NeedAll(s, []*Field{code})) {
 		t.Error("layout does not cover what it grew to")
+	}
+}
+
+// TestNeedIsLean checks what SQL over some fields gets: a STRUCT's
+// primitive fields and the listed fields inside it, not its whole type;
+// NeedAll gives the whole type.
+func TestNeedIsLean(t *testing.T) {
+	s, _ := Default().Schema("Observation")
+	subject, code := s.Field("subject"), s.Field("code")
+	coding := code.Field("coding")
+	names := func(b Bits) []string {
+		var out []string
+		for _, f := range s.BySeq {
+			if b.Has(f.Seq) {
+				name := f.Name
+				for p := f.Parent; p != nil; p = p.Parent {
+					name = p.Name + "." + name
+				}
+				out = append(out, name)
+			}
+		}
+		return out
+	}
+	lean := names(Need(s, []*Field{subject}))
+	for _, want := range []string{"subject", "subject.reference", "subject.type", "subject.display"} {
+		if !slices.Contains(lean, want) {
+			t.Errorf("Need(subject) lacks %s: %v", want, lean)
+		}
+	}
+	for _, f := range lean {
+		if strings.Contains(f, "identifier") {
+			t.Errorf("Need(subject) has %s: the identifier STRUCT was not asked for", f)
+		}
+	}
+	if got := names(Need(s, []*Field{code, coding, coding.Field("code")})); !slices.Contains(got, "code.coding.system") {
+		t.Errorf("Need(code.coding) lacks the Coding's primitives: %v", got)
+	}
+	all := names(NeedAll(s, []*Field{subject}))
+	if !slices.ContainsFunc(all, func(f string) bool { return strings.Contains(f, "identifier") }) || len(all) <= len(lean) {
+		t.Errorf("NeedAll(subject) is not the whole Reference: %v", all)
 	}
 }

@@ -49,6 +49,7 @@ type builder struct {
 	fields map[string][]*fhirflat.Field
 	n      int // lambda variable and alias counter
 	base   string
+	need   needFunc // the columns a run adds for the fields (fhirflat.Need)
 }
 
 func (b *builder) arg(v any) string {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,10 @@ func TestReferenceTargets(t *testing.T) {
 		{"patient=http://other.example/fhir/Patient/p1", "[other]"},
 		{"patient=p1,p2", "[ours p2 relative]"},
 		{"subject:Group=p1", "[]"},
+		// code.coding was never stored: the token search reads into it
+		// all the same (the store grows the whole CodeableConcept)
+		{"code=abc", "[]"},
+		{"code:text=x&patient=p2", "[p2]"},
 	} {
 		params, _ := url.ParseQuery(tc.query)
 		q, err := Parse(fhirflat.Default().Model(), "Observation", params, true)
@@ -74,5 +79,12 @@ func TestReferenceTargets(t *testing.T) {
 		if fmt.Sprint(got) != tc.want || res.Total != len(got) {
 			t.Errorf("%s: %v (total %d), want %s", tc.query, got, res.Total, tc.want)
 		}
+	}
+	var codeType string
+	if err := st.DB().QueryRow("SELECT data_type FROM duckdb_columns() WHERE table_name = 'observation' AND column_name = 'code'").Scan(&codeType); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(codeType, "coding") {
+		t.Errorf("the token search did not grow code.coding: %s", codeType)
 	}
 }

@@ -32,6 +32,19 @@ type Result struct {
 // first (a search sees every acknowledged write), the columns the search
 // reads are added if new, then one query gives the page and one the total.
 func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base string) (*Result, error) {
+	res, err := c.run(ctx, st, q, base, fhirflat.Need)
+	if fhirflat.MissingField(err) {
+		// the SQL reads further into a STRUCT than the lean columns hold
+		res, err = c.run(ctx, st, q, base, fhirflat.NeedAll)
+	}
+	return res, err
+}
+
+// needFunc says which fields SQL over some fields needs (fhirflat.Need or
+// fhirflat.NeedAll).
+type needFunc func(*fhirflat.Schema, []*fhirflat.Field) fhirflat.Bits
+
+func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base string, need needFunc) (*Result, error) {
 	plan, err := c.Compile(q, base)
 	if err != nil {
 		return nil, err
@@ -39,11 +52,11 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 	var incl []Include
 	incl = append(incl, q.Include...)
 	incl = append(incl, q.RevInclude...)
-	b := &builder{c: c, fields: plan.Fields, base: base}
+	b := &builder{c: c, fields: plan.Fields, base: base, need: need}
 	if err := st.Sync(ctx); err != nil {
 		return nil, err
 	}
-	if err := ensure(ctx, st, c.b, plan.Fields); err != nil {
+	if err := ensure(ctx, st, c.b, plan.Fields, need); err != nil {
 		return nil, err
 	}
 	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset}
@@ -92,13 +105,13 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 }
 
 // ensure adds the columns a search reads to the tables that lack them.
-func ensure(ctx context.Context, st *engine.Store, fb *fhirflat.Builder, fields map[string][]*fhirflat.Field) error {
+func ensure(ctx context.Context, st *engine.Store, fb *fhirflat.Builder, fields map[string][]*fhirflat.Field, need needFunc) error {
 	for typ, fs := range fields {
 		s, err := fb.Schema(typ)
 		if err != nil {
 			return err
 		}
-		if err := st.EnsureColumns(ctx, typ, fhirflat.Need(s, fs)); err != nil {
+		if err := st.EnsureColumns(ctx, typ, need(s, fs)); err != nil {
 			return err
 		}
 	}
@@ -251,7 +264,7 @@ func (b *builder) referencesOf(ctx context.Context, st *engine.Store, typ string
 	if err != nil {
 		return nil, nil // a parameter with no SQL form includes nothing
 	}
-	if err := ensure(ctx, st, b.c.b, b.fields); err != nil {
+	if err := ensure(ctx, st, b.c.b, b.fields, b.need); err != nil {
 		return nil, err
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
@@ -285,7 +298,7 @@ func (b *builder) referencing(ctx context.Context, st *engine.Store, typ string,
 	if err != nil {
 		return nil, nil
 	}
-	if err := ensure(ctx, st, b.c.b, b.fields); err != nil {
+	if err := ensure(ctx, st, b.c.b, b.fields, b.need); err != nil {
 		return nil, err
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(targets)), ",")

@@ -44,6 +44,12 @@ func RunStored(ctx context.Context, st *engine.Store, p *Prepared, format string
 	if limit > 0 {
 		query = fmt.Sprintf("SELECT * FROM (%s) LIMIT %d", query, limit)
 	}
+	if err := checkBinds(ctx, st, query); fhirflat.MissingField(err) {
+		// the SQL reads further into a STRUCT than the lean columns hold
+		if err := st.EnsureColumns(ctx, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.Fields)); err != nil {
+			return err
+		}
+	}
 	return writeQuery(ctx, st, query, format, w)
 }
 
@@ -202,3 +208,13 @@ func writeQuery(ctx context.Context, st *engine.Store, query, format string, w i
 }
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// checkBinds prepares query without running it: binding errors show
+// before any output is written.
+func checkBinds(ctx context.Context, st *engine.Store, query string) error {
+	stmt, err := st.DB().PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	return stmt.Close()
+}

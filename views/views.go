@@ -73,8 +73,13 @@ func Install(ctx context.Context, st *engine.Store, id string, def []byte) (engi
 	if err != nil {
 		return engine.StoredView{}, false, err
 	}
-	need := fhirflat.Need(schema, p.SQL.Fields)
-	return st.PutView(ctx, engine.StoredView{ID: id, Name: p.View.Name, Definition: def, SQL: p.SQL.SQL}, p.View.Resource, need)
+	v := engine.StoredView{ID: id, Name: p.View.Name, Definition: def, SQL: p.SQL.SQL}
+	stored, created, err := st.PutView(ctx, v, p.View.Resource, fhirflat.Need(schema, p.SQL.Fields))
+	if fhirflat.MissingField(err) {
+		// the SQL reads further into a STRUCT than the lean columns hold
+		return st.PutView(ctx, v, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.Fields))
+	}
+	return stored, created, err
 }
 
 // Defaults returns the ViewDefinitions shipped with fhirlake, by id.
