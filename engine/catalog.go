@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver
@@ -44,8 +45,25 @@ type ErrorCause struct {
 // Tag is a key and value attached to a data store.
 type Tag struct{ Key, Value string }
 
-// catalog is the catalog database: data stores and their tags.
-type catalog struct{ db *sql.DB }
+// catalog is the catalog database: data stores and their tags. The list
+// of data stores is kept in memory between changes: the SQL server asks
+// for it on every query.
+type catalog struct {
+	db *sql.DB
+
+	mu     sync.Mutex
+	gen    uint64      // incremented by every change of a record
+	listed []Datastore // the records, when listOK
+	listOK bool
+}
+
+// changed invalidates the listed records.
+func (c *catalog) changed() {
+	c.mu.Lock()
+	c.gen++
+	c.listOK = false
+	c.mu.Unlock()
+}
 
 func openCatalog(ctx context.Context, path string) (*catalog, error) {
 	db, err := sql.Open("duckdb", path)
@@ -87,6 +105,7 @@ func nullable(b []byte) any {
 }
 
 func (c *catalog) insert(ctx context.Context, d *Datastore, tags []Tag) error {
+	defer c.changed()
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -106,6 +125,7 @@ func (c *catalog) insert(ctx context.Context, d *Datastore, tags []Tag) error {
 }
 
 func (c *catalog) setStatus(ctx context.Context, id, status string, cause *ErrorCause) error {
+	defer c.changed()
 	var causeJSON any
 	if cause != nil {
 		b, _ := json.Marshal(cause)
@@ -172,22 +192,54 @@ func (c *catalog) byClientToken(ctx context.Context, token string) (*Datastore, 
 	return d, nil
 }
 
-// list returns data stores ordered by creation time and id.
+// list returns data stores ordered by creation time and id; callers may
+// change the records they get.
 func (c *catalog) list(ctx context.Context) ([]*Datastore, error) {
+	c.mu.Lock()
+	if c.listOK {
+		out := copies(c.listed)
+		c.mu.Unlock()
+		return out, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
 	rows, err := c.db.QueryContext(ctx, `SELECT `+datastoreColumns+` FROM datastores ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog list: %w", err)
 	}
 	defer rows.Close()
-	var out []*Datastore
+	var listed []Datastore
 	for rows.Next() {
 		d, err := scanDatastore(rows)
 		if err != nil {
 			return nil, fmt.Errorf("catalog list: %w", err)
 		}
-		out = append(out, d)
+		listed = append(listed, *d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("catalog list: %w", err)
+	}
+	c.mu.Lock()
+	if c.gen == gen { // no change since the query started
+		c.listed, c.listOK = listed, true
+	}
+	c.mu.Unlock()
+	return copies(listed), nil
+}
+
+// copies returns the records as pointers to fresh copies (their
+// ErrorCause included).
+func copies(ds []Datastore) []*Datastore {
+	out := make([]*Datastore, len(ds))
+	for i := range ds {
+		d := ds[i]
+		if d.ErrorCause != nil {
+			cause := *d.ErrorCause
+			d.ErrorCause = &cause
+		}
+		out[i] = &d
+	}
+	return out
 }
 
 func (c *catalog) tags(ctx context.Context, id string) ([]Tag, error) {

@@ -8,6 +8,12 @@ package fhirflat
 //	fhir_date_hi('2019-03')  = 2019-03-31 23:59:59.999999+00
 //
 // A date or dateTime without a time zone is taken as UTC.
+//
+// Extensions are kept whole as JSON (the extension columns);
+// fhir_extension addresses one by its URL and gives its value as text
+// (a simple value as written, a complex one as its JSON):
+//
+//	fhir_extension(extension, 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex') = 'F'
 var Macros = []string{
 	`CREATE OR REPLACE MACRO fhir_date_lo(s) AS CASE
   WHEN s IS NULL THEN NULL
@@ -22,4 +28,7 @@ var Macros = []string{
   WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND
   WHEN contains(s, '.') THEN CAST(s AS TIMESTAMPTZ)
   ELSE CAST(s AS TIMESTAMPTZ) + INTERVAL 1 SECOND - INTERVAL 1 MICROSECOND END`,
+	`CREATE OR REPLACE MACRO fhir_extension(ext, url) AS list_transform(
+  list_filter(CAST(ext AS JSON[]), lambda _e: json_extract_string(_e, '$.url') = url),
+  lambda _e: json_extract_string(_e, '$.' || list_filter(json_keys(_e), lambda _k: starts_with(_k, 'value'))[1]))[1]`,
 }

@@ -82,3 +82,38 @@ func TestSQLSeesAcknowledgedWrites(t *testing.T) {
 		t.Errorf("DELETE over SQL: %v", err)
 	}
 }
+
+// TestSQLAddressesExtensions reads simple-valued extensions by URL over the
+// MySQL protocol: FHIR_EXTENSION(extension column, url).
+func TestSQLAddressesExtensions(t *testing.T) {
+	ts := startServer(t, Config{DefaultDatastore: true})
+	ds := ts.DefaultDatastoreID
+	const birthsex = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+	body := `{"resourceType":"Patient","id":"ext-1","gender":"female","extension":[
+		{"url":"http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName","valueString":"Smith"},
+		{"url":"` + birthsex + `","valueCode":"F"},
+		{"url":"http://synthetichealth.github.io/synthea/disability-adjusted-life-years","valueDecimal":0.25},
+		{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueAddress":{"city":"Boston"}}]}`
+	resp, out := ts.do("PUT", ts.Endpoint(ds)+"Patient/ext-1", []byte(body), http.Header{"Content-Type": {"application/fhir+json"}})
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d %s", resp.StatusCode, out)
+	}
+	db := ts.mysqlDB(ds)
+	var sex, maiden, daly, place string
+	var missing sql.NullString
+	err := db.QueryRow(`SELECT FHIR_EXTENSION(extension, ?), FHIR_EXTENSION(extension, 'http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName'),
+		FHIR_EXTENSION(extension, 'http://synthetichealth.github.io/synthea/disability-adjusted-life-years'),
+		FHIR_EXTENSION(extension, 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace'),
+		FHIR_EXTENSION(extension, 'http://example.org/none')
+		FROM patient WHERE id = 'ext-1'`, birthsex).Scan(&sex, &maiden, &daly, &place, &missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sex != "F" || maiden != "Smith" || daly != "0.25" || !strings.Contains(place, `"city":"Boston"`) || missing.Valid {
+		t.Errorf("extensions by URL: %q %q %q %q %v", sex, maiden, daly, place, missing)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM patient WHERE FHIR_EXTENSION(extension, ?) = 'F'", birthsex).Scan(&n); err != nil || n < 1 {
+		t.Errorf("filter on an extension: %d %v", n, err)
+	}
+}

@@ -357,6 +357,9 @@ func init() {
 		"date_add": dateAdd("+"), "adddate": dateAdd("+"),
 		"date_sub": dateAdd("-"), "subdate": dateAdd("-"),
 
+		// FHIR: a simple-valued extension by URL (fhirflat/macros.go)
+		"fhir_extension": rename("fhir_extension", 2),
+
 		// JSON
 		"json_extract": func(t *translator, a []texpr) (texpr, error) {
 			if len(a) != 2 {
