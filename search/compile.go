@@ -50,6 +50,10 @@ type builder struct {
 	n      int // lambda variable and alias counter
 	base   string
 	need   needFunc // the columns a run adds for the fields (fhirflat.Need)
+	// pre are conditions DuckDB can apply while it scans (refPrefilter),
+	// of the search's own clauses, with their arguments.
+	pre     []string
+	preArgs []any
 }
 
 func (b *builder) arg(v any) string {
@@ -152,11 +156,21 @@ func (c *Compiler) Compile(q *Query, base string) (*Plan, error) {
 	if len(preds) > 0 {
 		where = strings.Join(preds, " AND ")
 	}
-	order, err := b.order(q)
+	order, err := b.order(q) // its arguments follow the predicate's
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Type: q.Type, Where: where, Args: b.args, Order: order, Fields: b.fields}, nil
+	args := b.args
+	if len(b.pre) > 0 {
+		// DuckDB applies a condition on one column while it scans, before
+		// it reads the other columns, and the rest afterwards: the
+		// prefilters alone on one side, the whole predicate in a CASE on
+		// the other (a CASE is not split up and pushed into the scan)
+		pre := strings.Join(b.pre, " AND ")
+		where = pre + " AND CASE WHEN " + pre + " THEN " + where + " ELSE false END"
+		args = append(append(append([]any{}, b.preArgs...), b.preArgs...), b.args...)
+	}
+	return &Plan{Type: q.Type, Where: where, Args: args, Order: order, Fields: b.fields}, nil
 }
 
 // clause is the predicate of one parameter occurrence on alias.
@@ -183,7 +197,16 @@ func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
 	if cl.Modifier == "missing" {
 		return b.missing(x, cl)
 	}
-	pre := b.refPrefilter(typ, alias, cl)
+	pre, preArgs := b.refPrefilter(typ, alias, cl)
+	if pre != "" && alias == "r" {
+		// a clause of the search itself: Compile puts it first
+		b.pre = append(b.pre, pre)
+		b.preArgs = append(b.preArgs, preArgs...)
+		pre = ""
+	}
+	if pre != "" {
+		b.args = append(b.args, preArgs...) // pre comes first in the clause
+	}
 	var ors []string
 	for _, v := range cl.Values {
 		p, err := b.value(typ, cl, x, v)

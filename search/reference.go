@@ -115,47 +115,49 @@ var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is [A-Za-z]+\)`)
 // a plain IN on one column, which DuckDB applies while it scans, before
 // it reads the other columns and evaluates the exact predicate. "" when
 // the clause has no such condition (lists of references, untyped ids).
-func (b *builder) refPrefilter(typ, alias string, cl *Clause) string {
+// The SQL's arguments are returned, not added to the builder's.
+func (b *builder) refPrefilter(typ, alias string, cl *Clause) (string, []any) {
 	if cl.Param.Type != "reference" || cl.Modifier == "identifier" || cl.Modifier == "missing" || cl.Modifier == "not" {
-		return ""
+		return "", nil
 	}
 	src := cl.Param.ExpressionFor(typ)
 	relaxed := resolveIs.ReplaceAllString(src, "")
 	e, err := fhirpath.Parse(relaxed)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	x, err := fhirsql.CompileCollection(e, typ, b.c.b, alias)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	part, ok := x.Single()
 	if !ok || part.Type != "Reference" {
-		return ""
+		return "", nil
 	}
 	item, ok := fhirsql.SingleItem(part.SQL)
 	if !ok {
-		return ""
+		return "", nil
 	}
 	var targets []string
 	for _, v := range cl.Values {
 		exact, suffix, ok := b.refTargets(cl.Param, cl.Modifier, v)
 		if len(suffix) > 0 {
-			return ""
+			return "", nil
 		}
 		if ok {
 			targets = append(targets, exact...)
 		}
 	}
 	if len(targets) == 0 {
-		return ""
+		return "", nil
 	}
 	b.fields[typ] = append(b.fields[typ], x.Fields...)
 	marks := make([]string, len(targets))
+	args := make([]any, len(targets))
 	for i, t := range targets {
-		marks[i] = b.arg(t)
+		marks[i], args[i] = "?", t
 	}
-	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")"
+	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")", args
 }
 
 // refList gives the normalized (Type/id) references a reference
