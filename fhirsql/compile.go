@@ -317,9 +317,10 @@ func ListOf(item string) string {
 	return "CASE WHEN " + paren(item) + " IS NULL THEN NULL ELSE [" + item + "] END"
 }
 
-// SingleItem returns item when list is ListOf(item): the collection has
-// at most one item, and a test on "some item" is a test on item itself,
-// which DuckDB evaluates far faster than a lambda over a built list.
+// SingleItem returns item (in parentheses unless it is simple) when list
+// is ListOf(item): the collection has at most one item, and a test on
+// "some item" is a test on item itself, which DuckDB evaluates far faster
+// than a lambda over a built list.
 func SingleItem(list string) (string, bool) {
 	const pre, mid, post = "CASE WHEN ", " IS NULL THEN NULL ELSE [", "] END"
 	if !strings.HasPrefix(list, pre) || !strings.HasSuffix(list, post) {
@@ -331,7 +332,7 @@ func SingleItem(list string) (string, bool) {
 	for i := strings.LastIndex(body, mid); i >= 0; i = strings.LastIndex(body[:i], mid) {
 		item := body[i+len(mid):]
 		if ListOf(item) == list {
-			return item, true
+			return paren(item), true
 		}
 	}
 	return "", false

@@ -95,42 +95,10 @@ func (b *builder) collection(typ string, p *r4.SearchParam, alias string) (fhirs
 // anyItem is true when some item x of list satisfies cond(x).
 func (b *builder) anyItem(list string, cond func(x string) string) string {
 	if item, ok := fhirsql.SingleItem(list); ok {
-		item = paren(item)
 		return "coalesce(" + item + " IS NOT NULL AND " + cond(item) + ", false)"
 	}
 	x := b.lambda()
 	return "coalesce(len(list_filter(" + list + ", lambda " + x + ": " + cond(x) + ")) > 0, false)"
-}
-
-// paren wraps sql in parentheses unless it is a plain column reference.
-func paren(sql string) string {
-	if isIdentPath(sql) {
-		return sql
-	}
-	return "(" + sql + ")"
-}
-
-// isIdentPath is true for r."field".sub style references: letters,
-// digits, underscores, dots and quoted names.
-func isIdentPath(sql string) bool {
-	if sql == "" {
-		return false
-	}
-	quoted := false
-	for _, c := range sql {
-		switch {
-		case c == '"':
-			quoted = !quoted
-		case quoted:
-			if c == '\'' || c == '\\' {
-				return false
-			}
-		case c == '.' || c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
-		default:
-			return false
-		}
-	}
-	return !quoted
 }
 
 // Compile compiles a search. base is the server's FHIR base URL (for

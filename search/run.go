@@ -30,7 +30,8 @@ type Result struct {
 
 // Run runs a search on a store: the store's pending writes are merged
 // first (a search sees every acknowledged write), the columns the search
-// reads are added if new, then one query gives the page and one the total.
+// reads are added if new, then one query gives the page and, unless the
+// page holds the last match, one the total.
 func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base string) (*Result, error) {
 	res, err := c.run(ctx, st, q, base, fhirflat.Need)
 	if fhirflat.MissingField(err) {
