@@ -347,24 +347,23 @@ func Need(s *Schema, fields []*Field) Bits {
 		if f.Kind != Struct {
 			continue
 		}
-		var first *Field // a STRUCT has at least one field
+		var fallback *Field // a STRUCT needs one field at least
+		kept := false
 		for _, c := range f.Fields {
-			if c.Kind == Struct {
-				continue
-			}
-			if first == nil {
-				first = c
-			}
-			switch c.Name {
-			case "id", "extension", "modifierExtension", PrimitiveExtField:
+			switch {
+			case c.Kind == Struct:
+			case c.Name == "id" || c.Name == "extension" || c.Name == "modifierExtension" || c.Name == PrimitiveExtField:
 				// read by SQL only when listed
+				if fallback == nil {
+					fallback = c
+				}
 			default:
 				need.Set(c.Seq)
-				first = c
+				kept = true
 			}
 		}
-		if first != nil {
-			need.Set(first.Seq)
+		if !kept && fallback != nil {
+			need.Set(fallback.Seq)
 		}
 	}
 	return need
