@@ -24,12 +24,17 @@ func (s duckStore) ID() string   { return s.id }
 func (s duckStore) Name() string { return s.id }
 func (s duckStore) DB() *sql.DB  { return s.db }
 
-// drain reads every row.
-func drain(rows *sql.Rows) error {
+// timeQuery runs a query, reads every row and returns how long it took.
+func timeQuery(ctx context.Context, db *sql.DB, query string) (time.Duration, error) {
+	start := time.Now()
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
 	defer rows.Close()
 	for rows.Next() {
 	}
-	return rows.Err()
+	return time.Since(start), rows.Err()
 }
 
 // medianOf durations.
@@ -100,28 +105,16 @@ func benchSQL(ctx context.Context, s *server.Server, datastore string, gms bool)
 		}
 		var w, d []time.Duration
 		for i := range sqlRuns + 1 { // the first run of each path warms it up
-
-			start := time.Now()
-			rows, err := wire.QueryContext(ctx, q.SQL)
-			if err == nil {
-				err = drain(rows)
-			}
+			tw, err := timeQuery(ctx, wire, q.SQL)
 			if err != nil {
 				return nil, fmt.Errorf("%s over the wire: %w", q.Name, err)
 			}
-			if i > 0 {
-				w = append(w, time.Since(start))
-			}
-			start = time.Now()
-			rows, err = store.db.QueryContext(ctx, duckSQL)
-			if err == nil {
-				err = drain(rows)
-			}
+			td, err := timeQuery(ctx, store.db, duckSQL)
 			if err != nil {
 				return nil, fmt.Errorf("%s in DuckDB: %w", q.Name, err)
 			}
 			if i > 0 {
-				d = append(d, time.Since(start))
+				w, d = append(w, tw), append(d, td)
 			}
 		}
 		mw, md := medianOf(w), medianOf(d)
