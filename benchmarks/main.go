@@ -15,6 +15,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -148,6 +149,7 @@ func run(o options) error {
 			continue
 		}
 		step("%s", sc.name)
+		debug.FreeOSMemory() // what an earlier section left (go-mysql-server's rows) is not this one's garbage
 		sec, err := sc.run()
 		if err != nil {
 			return err
