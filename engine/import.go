@@ -172,12 +172,12 @@ func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout 
 	}
 	defer os.Remove(idsPath)
 	rows := fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
-		sqlString(file.Path), layout.ColumnsParam(), maxObject)
+		fhirflat.QuoteString(file.Path), layout.ColumnsParam(), maxObject)
 	ts := "'" + now.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
 	// The versions already stored, looked up by id; the rows then go
 	// straight from the JSON reader into the table, with no copy between.
 	stmts := []string{
-		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stage_ids AS SELECT id FROM read_csv(%s, columns = {'id': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)", sqlString(idsPath)),
+		fmt.Sprintf("CREATE OR REPLACE TEMP TABLE stage_ids AS SELECT id FROM read_csv(%s, columns = {'id': 'VARCHAR'}, header = false, delim = '\t', quote = '', escape = '', auto_detect = false)", fhirflat.QuoteString(idsPath)),
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE stage_versions AS
 SELECT s.id, coalesce(t.version_id, h.version_id) + 1 AS version_id, t.id IS NOT NULL AS existed
 FROM stage_ids s
@@ -239,5 +239,3 @@ func writeIDs(path string, ids []string) error {
 	}
 	return nil
 }
-
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

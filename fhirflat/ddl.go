@@ -58,6 +58,9 @@ func QuoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
+// QuoteString quotes a string literal for DuckDB SQL.
+func QuoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // CreateTable returns the DDL of the resource table (history false) or of
 // the history table: the system columns only; the FHIR elements are added
 // as they arrive (see Layout). The history table has no primary key and a

@@ -241,7 +241,7 @@ func (r *resolver) stored(ctx context.Context, qs []condQuery) (map[condQuery][]
 		hasSystem := idf.Field("system") != nil && layout.Has(idf.Field("system"))
 		values := make([]string, 0, len(list))
 		for _, q := range list {
-			values = append(values, sqlString(q.value))
+			values = append(values, fhirflat.QuoteString(q.value))
 		}
 		system := "NULL"
 		if hasSystem {
@@ -284,5 +284,3 @@ func (r *resolver) stored(ctx context.Context, qs []condQuery) (map[condQuery][]
 	}
 	return out, nil
 }
-
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -130,7 +130,7 @@ func RunInline(ctx context.Context, st *engine.Store, p *Prepared, resources []m
 		}
 		f.WriteString(buf.String())
 		f.Close()
-		return writeQuery(ctx, st, fmt.Sprintf("SELECT * FROM read_json(%s, format = 'newline_delimited')", sqlString(tmp)), "parquet", w)
+		return writeQuery(ctx, st, fmt.Sprintf("SELECT * FROM read_json(%s, format = 'newline_delimited')", fhirflat.QuoteString(tmp)), "parquet", w)
 	}
 	return &Error{fmt.Sprintf("_format must be json, ndjson, csv or parquet, not %q", format)}
 }
@@ -193,7 +193,7 @@ func writeQuery(ctx context.Context, st *engine.Store, query, format string, w i
 		if format == "parquet" {
 			opts = "FORMAT parquet, COMPRESSION zstd"
 		}
-		if _, err := st.DB().ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", query, sqlString(tmp), opts)); err != nil {
+		if _, err := st.DB().ExecContext(ctx, fmt.Sprintf("COPY (%s) TO %s (%s)", query, fhirflat.QuoteString(tmp), opts)); err != nil {
 			return fmt.Errorf("run view: %w", err)
 		}
 		f, err := os.Open(tmp)
@@ -206,8 +206,6 @@ func writeQuery(ctx context.Context, st *engine.Store, query, format string, w i
 	}
 	return &Error{fmt.Sprintf("_format must be json, ndjson, csv or parquet, not %q", format)}
 }
-
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // checkBinds prepares query without running it: binding errors show
 // before any output is written.
