@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"strings"
@@ -122,6 +123,7 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	}()
 	imp.stats = ImportStats{Created: map[string]int{}, Updated: map[string]int{}}
 	layouts := map[string]*fhirflat.Layout{} // grown once per type in this transaction
+	var loaded []importedFile                // for the copy for reads by id, after the commit
 	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ, file := range files {
 			schema, err := s.b.Schema(typ)
@@ -135,10 +137,11 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 				}
 				layouts[typ] = layout
 			}
-			created, updated, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
+			created, updated, versions, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
 			if err != nil {
 				return fmt.Errorf("import %s: %w", typ, err)
 			}
+			loaded = append(loaded, importedFile{typ: typ, file: file, versions: versions})
 			imp.stats.Created[typ] += created
 			imp.stats.Updated[typ] += updated
 		}
@@ -155,10 +158,14 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	committed = true
 	s.publishLayouts()
 	s.cache.clear()
+	s.putImported(loaded, now)
 	return nil
 }
 
-func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file ImportFile, now time.Time, maxRow int) (created, updated int, err error) {
+// importType loads one file of rows into a type's table. versions holds
+// the new version id of each row whose resource was stored before (the
+// others are version 1).
+func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file ImportFile, now time.Time, maxRow int) (created, updated int, versions map[string]int64, err error) {
 	conn := s.mergeConn
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType))
@@ -168,7 +175,7 @@ func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout 
 	}
 	idsPath := file.Path + ".ids"
 	if err := writeIDs(idsPath, file.IDs); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	defer os.Remove(idsPath)
 	rows := fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
@@ -187,12 +194,12 @@ WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 	}
 	var total, known int
 	if err := conn.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM stage_ids), count(*), count(*) FILTER (WHERE existed) FROM stage_versions").Scan(&total, &known, &updated); err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if updated > 0 {
 		for _, q := range []string{
@@ -200,27 +207,48 @@ WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 			fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM stage_versions WHERE existed)", table),
 		} {
 			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return 0, 0, err
+				return 0, 0, nil, err
 			}
 		}
 	}
 	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, 1::BIGINT AS version_id, %s AS last_updated FROM %s s", table, ts, rows)
 	if known > 0 {
+		if versions, err = stageVersions(ctx, conn); err != nil {
+			return 0, 0, nil, err
+		}
 		insert = fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, coalesce(v.version_id, 1) AS version_id, %s AS last_updated FROM %s s LEFT JOIN stage_versions v USING (id)", table, ts, rows)
 	}
 	res, err := conn.ExecContext(ctx, insert)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, nil, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != int64(total) {
-		return 0, 0, fmt.Errorf("%s holds %d rows for %d ids (%v)", file.Path, n, total, err)
+		return 0, 0, nil, fmt.Errorf("%s holds %d rows for %d ids (%v)", file.Path, n, total, err)
 	}
 	for _, q := range []string{"DROP TABLE stage_ids", "DROP TABLE stage_versions"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return 0, 0, err
+			return 0, 0, nil, err
 		}
 	}
-	return total - updated, updated, nil
+	return total - updated, updated, versions, nil
+}
+
+func stageVersions(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT id, version_id FROM stage_versions")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	versions := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		versions[id] = v
+	}
+	return versions, rows.Err()
 }
 
 // writeIDs writes ids one per line for read_csv (FHIR ids are

@@ -11,6 +11,7 @@ import (
 //
 //	<dir>/catalog.duckdb           data stores, tags, jobs
 //	<dir>/stores/<id>.duckdb       one DuckDB database per data store
+//	<dir>/stores/<id>.docs/        its copy of current versions for reads by id
 //	<dir>/staging/<id>/            files a store's DuckDB may read (bulk loads);
 //	                               the only directory its SQL can touch
 //	<dir>/staging/<id>/jobs/<job>/ an import job's work files (package ingest)
@@ -30,10 +31,11 @@ func (l Layout) Store(id string) string { return filepath.Join(l.StoresDir(), id
 // chunks); DuckDB's file access is confined to it.
 func (l Layout) Staging(id string) string { return filepath.Join(l.Dir, "staging", id) }
 
-// StoreFiles are every file DuckDB may keep for a store's database.
+// StoreFiles are every file DuckDB may keep for a store's database, and
+// the store's copy for reads by id.
 func (l Layout) StoreFiles(id string) []string {
 	p := l.Store(id)
-	return []string{p, p + ".wal", p + ".tmp"}
+	return []string{p, p + ".wal", p + ".tmp", docsDir(p)}
 }
 
 // JobDir holds the work files of a running import job of a store (its file

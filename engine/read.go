@@ -61,6 +61,12 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
 		return r, nil
 	}
 	gen := s.cache.generation()
+	if r, ok, err := s.readDoc(schema, typ, id); ok {
+		if err == nil {
+			s.cache.put(k, r, gen)
+		}
+		return r, err
+	}
 	var row string
 	stmt, err := s.readStmt(ctx, schema)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/fhirlake/fhirlake/docstore"
 	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
@@ -41,6 +42,10 @@ type Store struct {
 
 	pending pendingIndex
 	cache   *readCache
+
+	docs       *docstore.Store // the copy for reads by id (docs.go)
+	docsReady  atomic.Bool     // the copy holds every current version
+	docsBroken atomic.Bool     // a write to the copy failed
 
 	layoutMu sync.RWMutex
 	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
@@ -171,9 +176,17 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 		s.mergeConn.Close()
 		return fail(err)
 	}
+	if err := s.openDocs(ctx); err != nil {
+		s.writeConn.Close()
+		s.mergeConn.Close()
+		return fail(err)
+	}
 	if opts.Hardening != nil {
 		for _, q := range opts.Hardening(staging) {
 			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				close(s.stop)
+				s.wg.Wait() // a fill started by openDocs
+				s.docs.Close("")
 				s.writeConn.Close()
 				s.mergeConn.Close()
 				return fail(fmt.Errorf("harden: %s: %w", q, err))
@@ -309,12 +322,16 @@ func (s *Store) Close() error {
 		s.stmtMu.Unlock()
 		s.writeConn.Close()
 		s.mergeConn.Close()
+		docsErr := s.closeDocs()
 		if _, e := s.db.Exec("CHECKPOINT"); e != nil {
 			s.log.Warn("checkpoint on close", "err", e)
 		}
 		err = s.db.Close()
 		if e := s.connector.Close(); err == nil {
 			err = e
+		}
+		if err == nil {
+			err = docsErr
 		}
 	})
 	return err

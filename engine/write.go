@@ -246,6 +246,7 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 	s.pending.lastSeq = all[len(all)-1].entry.seq
 	s.pending.count += len(all)
 	s.pending.mu.Unlock()
+	s.putDocs(all)
 	keys := make([]key, len(all))
 	for i, st := range all {
 		keys[i] = st.k

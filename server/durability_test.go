@@ -137,8 +137,45 @@ func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 
 	var mu sync.Mutex
 	acked := map[string]string{} // id → family acknowledged
+	// updates: each client rewrites one resource over and over; after the
+	// crash it holds the last acknowledged version or the one in flight
+	lastUpdate := map[int]int{} // client → last acknowledged update
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	put := func(id string, body []byte) (int, error) {
+		req, _ := http.NewRequest("PUT", base+"Patient/"+id, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/fhir+json")
+		ts.sign(req, body)
+		resp, err := ts.http.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	for c := 0; c < 4; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("upd-%d", c)
+				code, err := put(id, []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":"U%d"}]}`, id, i)))
+				if err != nil {
+					return // the server is gone
+				}
+				if code == 200 || code == 201 {
+					mu.Lock()
+					lastUpdate[c] = i
+					mu.Unlock()
+				}
+			}
+		}(c)
+	}
 	for c := 0; c < 8; c++ {
 		wg.Add(1)
 		go func(c int) {
@@ -211,4 +248,30 @@ func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 		t.Fatalf("%d of %d acknowledged writes lost", missing, n)
 	}
 	t.Logf("%d acknowledged writes all present after SIGKILL", n)
+	// reads of the updated resources, at once and once the restarted
+	// server has rebuilt its copy for reads by id (a few seconds here)
+	for _, wait := range []time.Duration{0, 3 * time.Second} {
+		time.Sleep(wait)
+		for c, last := range lastUpdate {
+			req, _ := http.NewRequest("GET", base+fmt.Sprintf("Patient/upd-%d", c), nil)
+			ts.sign(req, nil)
+			resp, err := ts.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Meta struct{ VersionID string }
+				Name []struct{ Family string }
+			}
+			json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+			got := ""
+			if len(p.Name) > 0 {
+				got = p.Name[0].Family
+			}
+			if resp.StatusCode != 200 || (got != fmt.Sprintf("U%d", last) && got != fmt.Sprintf("U%d", last+1)) {
+				t.Errorf("after %v: upd-%d = %d %q (version %s), last acknowledged U%d", wait, c, resp.StatusCode, got, p.Meta.VersionID, last)
+			}
+		}
+	}
 }

@@ -1,0 +1,216 @@
+// Package docstore keeps a row-oriented copy of the current version of
+// every resource of a data store, keyed by type and id, so that a read by
+// id is one key lookup. DuckDB fetches a row column by column (tens of
+// microseconds per leaf column at a million rows), which is right for
+// analytics and slow for point reads.
+//
+// The copy is derived data: the store's DuckDB tables are the truth. It
+// has no write-ahead log; when it was not closed cleanly after the
+// database it mirrors (a crash, a database restored from a backup), it is
+// emptied and filled again from the tables. A miss is always answered from
+// DuckDB, so an incomplete copy is slower, never wrong.
+package docstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Doc is one resource version as kept: the fhirflat row JSON and its
+// system fields. A deletion is kept as a Doc with Deleted set and no Row.
+type Doc struct {
+	VersionID   int64
+	LastUpdated time.Time
+	Deleted     bool
+	Row         []byte
+}
+
+// Store is an open copy.
+type Store struct {
+	dir   string
+	db    *pebble.DB
+	cache interface{ Unref() }
+	// mu orders writers: a conditional put checks what is stored and
+	// writes under it, so no other write lands in between.
+	mu sync.Mutex
+}
+
+// cleanFile holds the token Close was given; it exists only between a
+// clean Close and the next Open.
+const cleanFile = "CLEAN"
+
+// Open opens the copy in dir, creating it if needed. current reports
+// whether the copy was closed cleanly with the same token as the one the
+// caller holds from its database; when it was not, the copy is emptied
+// and the caller fills it.
+func Open(dir, token string) (s *Store, current bool, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("docstore: %w", err)
+	}
+	marker := filepath.Join(dir, cleanFile)
+	stored, err := os.ReadFile(marker)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("docstore: %w", err)
+	}
+	current = err == nil && token != "" && string(stored) == token
+	// From here on the copy changes: only a clean Close marks it current again.
+	if err == nil {
+		if err := os.Remove(marker); err != nil {
+			return nil, false, fmt.Errorf("docstore: %w", err)
+		}
+		if err := syncDir(dir); err != nil {
+			return nil, false, err
+		}
+	}
+	if !current {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, false, fmt.Errorf("docstore: empty %s: %w", dir, err)
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, false, fmt.Errorf("docstore: %w", err)
+		}
+	}
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref()
+	opts := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: 32 << 20,
+		DisableWAL:   true, // a copy that was not closed cleanly is rebuilt
+		Logger:       quietLogger{},
+	}
+	db, err := pebble.Open(dir, opts)
+	if err != nil {
+		return nil, false, fmt.Errorf("docstore: open %s: %w", dir, err)
+	}
+	return &Store{dir: dir, db: db}, current, nil
+}
+
+// Close writes what is in memory to disk and, when token is not empty,
+// marks the copy clean: the next Open with the same token trusts it.
+func (s *Store) Close(token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Flush(); err != nil {
+		s.db.Close()
+		return fmt.Errorf("docstore: flush: %w", err)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("docstore: close: %w", err)
+	}
+	if token == "" {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, cleanFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	if _, err := f.WriteString(token); err != nil {
+		f.Close()
+		return fmt.Errorf("docstore: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("docstore: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	return syncDir(s.dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("docstore: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Get returns the kept version of a resource; ok is false when there is none.
+func (s *Store) Get(typ, id string) (d Doc, ok bool, err error) {
+	v, closer, err := s.db.Get(docKey(nil, typ, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return Doc{}, false, nil
+	}
+	if err != nil {
+		return Doc{}, false, fmt.Errorf("docstore: get %s/%s: %w", typ, id, err)
+	}
+	defer closer.Close()
+	d, err = decode(v, true)
+	if err != nil {
+		return Doc{}, false, fmt.Errorf("docstore: %s/%s: %w", typ, id, err)
+	}
+	return d, true, nil
+}
+
+// version returns the kept version id of a resource (0: none).
+func (s *Store) version(key []byte) (int64, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	d, err := decode(v, false)
+	return d.VersionID, err
+}
+
+func docKey(buf []byte, typ, id string) []byte {
+	buf = append(buf, typ...)
+	buf = append(buf, '/')
+	return append(buf, id...)
+}
+
+// encode appends the value of a Doc: version id, last updated (Unix
+// microseconds), a deleted flag, then the row.
+func encode(buf []byte, d Doc) []byte {
+	buf = binary.AppendUvarint(buf, uint64(d.VersionID))
+	buf = binary.AppendVarint(buf, d.LastUpdated.UnixMicro())
+	if d.Deleted {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	return append(buf, d.Row...)
+}
+
+func decode(v []byte, withRow bool) (Doc, error) {
+	version, n := binary.Uvarint(v)
+	if n <= 0 {
+		return Doc{}, errors.New("corrupt value: version")
+	}
+	v = v[n:]
+	micros, n := binary.Varint(v)
+	if n <= 0 || len(v) == n {
+		return Doc{}, errors.New("corrupt value: last updated")
+	}
+	v = v[n:]
+	d := Doc{VersionID: int64(version), LastUpdated: time.UnixMicro(micros).UTC(), Deleted: v[0] == 1}
+	if withRow && !d.Deleted {
+		d.Row = append([]byte(nil), v[1:]...)
+	}
+	return d, nil
+}
+
+// quietLogger drops pebble's informational messages; errors reach the
+// caller through the API.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("docstore: "+format, args...))
+}

@@ -1,0 +1,193 @@
+package docstore
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func doc(v int64, row string) Doc {
+	return Doc{VersionID: v, LastUpdated: time.Date(2026, 11, 26, 3, 0, 0, 123000, time.UTC), Row: []byte(row)}
+}
+
+func mustOpen(t *testing.T, dir, token string, wantCurrent bool) *Store {
+	t.Helper()
+	s, current, err := Open(dir, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if current != wantCurrent {
+		t.Fatalf("Open(%q): current = %v, want %v", token, current, wantCurrent)
+	}
+	return s
+}
+
+func mustGet(t *testing.T, s *Store, typ, id string) (Doc, bool) {
+	t.Helper()
+	d, ok, err := s.Get(typ, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, ok
+}
+
+func TestPutGetAndCleanReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	b := s.NewBatch()
+	if err := b.Put("Patient", "p1", doc(1, `{"id":"p1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put("Patient", "p1", doc(2, `{"id":"p1","x":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Put("Observation", "p1", Doc{VersionID: 3, LastUpdated: time.Unix(0, 0).UTC(), Deleted: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
+		t.Fatal("a put is visible before its batch is committed")
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	d, ok := mustGet(t, s, "Patient", "p1")
+	want := doc(2, `{"id":"p1","x":2}`)
+	if !ok || d.VersionID != 2 || string(d.Row) != string(want.Row) || !d.LastUpdated.Equal(want.LastUpdated) || d.Deleted {
+		t.Fatalf("get = %+v %v, want %+v", d, ok, want)
+	}
+	if d, ok := mustGet(t, s, "Observation", "p1"); !ok || !d.Deleted || d.VersionID != 3 || d.Row != nil {
+		t.Fatalf("tombstone = %+v %v", d, ok)
+	}
+	if _, ok := mustGet(t, s, "Patient", "p"); ok {
+		t.Fatal("a missing id was found")
+	}
+	if err := s.Close("t1"); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, "t1", true)
+	if d, ok := mustGet(t, s, "Patient", "p1"); !ok || d.VersionID != 2 {
+		t.Fatalf("after a clean reopen: %+v %v", d, ok)
+	}
+	// the marker is used up by the open: closing without one leaves the copy untrusted
+	if err := s.Close(""); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, "t1", false)
+	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
+		t.Fatal("an untrusted copy was not emptied")
+	}
+	s.Close("")
+}
+
+func TestOtherTokenEmptiesTheCopy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	b := s.NewBatch()
+	b.Put("Patient", "p1", doc(1, `{}`))
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close("old"); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, "new", false)
+	defer s.Close("")
+	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
+		t.Fatal("a copy closed with another token was kept")
+	}
+}
+
+func TestCrashLeavesNoMarker(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	if err := s.Close("t1"); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, "t1", true)
+	// a crash: the process ends without Close
+	if _, err := os.Stat(filepath.Join(dir, cleanFile)); !os.IsNotExist(err) {
+		t.Fatalf("the clean marker outlived the open: %v", err)
+	}
+	s.db.Close()
+}
+
+func TestNewerBatchKeepsTheNewestVersion(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	defer s.Close("")
+	b := s.NewBatch()
+	b.Put("Patient", "a", doc(5, `{"v":5}`))
+	b.Put("Patient", "gone", Doc{VersionID: 3, Deleted: true})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	nb := s.NewerBatch()
+	for _, p := range []struct {
+		id string
+		d  Doc
+	}{{"a", doc(4, `{"v":4}`)}, {"a", doc(5, `{"v":"5 again"}`)}, {"gone", doc(2, `{}`)}, {"new", doc(1, `{"v":1}`)}} {
+		if err := nb.Put("Patient", p.id, p.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nb.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := mustGet(t, s, "Patient", "a"); string(d.Row) != `{"v":5}` {
+		t.Fatalf("an older or equal version replaced a newer one: %s", d.Row)
+	}
+	if d, _ := mustGet(t, s, "Patient", "gone"); !d.Deleted {
+		t.Fatalf("a deletion was replaced by an older version: %+v", d)
+	}
+	if d, ok := mustGet(t, s, "Patient", "new"); !ok || string(d.Row) != `{"v":1}` {
+		t.Fatalf("new = %+v %v", d, ok)
+	}
+	nb.Put("Patient", "a", doc(6, `{"v":6}`))
+	if err := nb.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := mustGet(t, s, "Patient", "a"); d.VersionID != 6 {
+		t.Fatalf("a newer version was not put: %+v", d)
+	}
+}
+
+func TestLargeBatchesWriteInGroups(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	defer s.Close("")
+	b := s.NewBatch()
+	row := make([]byte, 4096)
+	for i := range row {
+		row[i] = 'x'
+	}
+	const n = 5000 // 20 MB: more than one group
+	for i := 0; i < n; i++ {
+		if err := b.Put("Observation", string(rune('a'+i%26))+time.Duration(i).String(), Doc{VersionID: 1, Row: row}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 2047, n - 1} {
+		if d, ok := mustGet(t, s, "Observation", string(rune('a'+i%26))+time.Duration(i).String()); !ok || len(d.Row) != len(row) {
+			t.Fatalf("row %d: %v %d", i, ok, len(d.Row))
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(encode(nil, doc(7, `{"a":1}`)))
+	f.Add(encode(nil, Doc{VersionID: 1, Deleted: true}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		d, err := decode(v, true)
+		if err != nil {
+			return
+		}
+		if again, err := decode(encode(nil, d), true); err != nil || again.VersionID != d.VersionID || again.Deleted != d.Deleted || string(again.Row) != string(d.Row) {
+			t.Fatalf("round trip of %+v: %+v %v", d, again, err)
+		}
+	})
+}

@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/fhirlake/fhirlake/docstore"
+	"github.com/fhirlake/fhirlake/fhirflat"
+)
+
+// The store keeps a copy of each resource's current version in a
+// docstore beside its database (reads by id look there first; see package
+// docstore). The writer and imports put every new version into it after
+// their DuckDB commit and before they acknowledge; the copy is marked
+// current with a token that Close writes both into the database and into
+// the copy, so a copy that missed writes (a crash) or belongs to another
+// state of the database (a restored backup) is emptied and filled again
+// from the tables in the background. While it fills, and after any failure
+// to write it, reads go to DuckDB.
+
+// docsDir is where the copy of the store whose database is at path lives.
+func docsDir(path string) string { return strings.TrimSuffix(path, ".duckdb") + ".docs" }
+
+const docsTokenKey = "docs_token"
+
+// openDocs opens the copy and starts filling it when it is not current;
+// called before the writer starts.
+func (s *Store) openDocs(ctx context.Context) error {
+	var token string
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT value FROM %s.settings WHERE key = ?", internalSchema), docsTokenKey).Scan(&token)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("docs token: %w", err)
+	}
+	docs, current, err := docstore.Open(docsDir(s.path), token)
+	if err != nil {
+		return err
+	}
+	s.docs = docs
+	if current {
+		s.docsReady.Store(true)
+		return nil
+	}
+	// The pending writes are the newest versions of their resources:
+	// in first, so the fill does not put older ones from the tables.
+	var pending []staged
+	for k, e := range s.pending.latest {
+		pending = append(pending, staged{k, e})
+	}
+	s.putDocs(pending)
+	types, err := s.TypesWithData(ctx)
+	if err != nil {
+		return err
+	}
+	if len(types) == 0 {
+		s.docsReady.Store(true)
+		return nil
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		start := time.Now()
+		n, err := s.fillDocs(types)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				s.log.Error("fill the copy for reads by id", "err", err)
+			}
+			return
+		}
+		s.docsReady.Store(true)
+		s.log.Info("copy for reads by id filled", "resources", n, "took", time.Since(start).Round(time.Millisecond))
+	}()
+	return nil
+}
+
+// fillDocs puts the current rows of the tables into the copy, each unless
+// the writer has put a newer version meanwhile.
+func (s *Store) fillDocs(types []string) (int, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	b := s.docs.NewerBatch()
+	n := 0
+	for _, typ := range types {
+		schema, err := s.b.Schema(typ)
+		if err != nil {
+			return n, err
+		}
+		rows, err := s.db.QueryContext(ctx, "SELECT id, version_id, last_updated, to_json(t)::VARCHAR FROM main."+fhirflat.QuoteIdent(schema.Table)+" t")
+		if err != nil {
+			return n, fmt.Errorf("fill %s: %w", typ, err)
+		}
+		for rows.Next() {
+			var id string
+			var d docstore.Doc
+			var row sql.RawBytes
+			if err := rows.Scan(&id, &d.VersionID, &d.LastUpdated, &row); err != nil {
+				rows.Close()
+				return n, fmt.Errorf("fill %s: %w", typ, err)
+			}
+			d.Row = row
+			if err := b.Put(typ, id, d); err != nil {
+				rows.Close()
+				return n, err
+			}
+			n++
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return n, fmt.Errorf("fill %s: %w", typ, err)
+		}
+	}
+	return n, b.Commit()
+}
+
+// readDoc reads a resource from the copy; ok is false when the copy is
+// not in use, does not hold it or cannot be read (the database answers).
+// A deletion is answered with a *GoneError.
+func (s *Store) readDoc(schema *fhirflat.Schema, typ, id string) (r *Resource, ok bool, err error) {
+	if !s.docsReady.Load() {
+		return nil, false, nil
+	}
+	d, ok, err := s.docs.Get(typ, id)
+	if err != nil {
+		s.log.Warn("read from the copy for reads by id", "err", err)
+		return nil, false, nil
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	if d.Deleted {
+		return nil, true, &GoneError{Type: typ, ID: id, VersionID: d.VersionID}
+	}
+	r, err = s.fromPending(schema, key{typ, id}, &pendingEntry{versionID: d.VersionID, lastUpdated: d.LastUpdated, row: d.Row})
+	if err != nil {
+		s.log.Warn("read from the copy for reads by id", "type", typ, "id", id, "err", err)
+		return nil, false, nil
+	}
+	return r, true, nil
+}
+
+// docsFailed stops reads from using the copy after a write to it failed:
+// it no longer holds every new version. The next open fills it again.
+func (s *Store) docsFailed(err error) {
+	s.docsReady.Store(false)
+	s.docsBroken.Store(true)
+	s.log.Error("write to the copy for reads by id; reads go to the database until the store reopens", "err", err)
+}
+
+// putDocs puts the versions the writer committed.
+func (s *Store) putDocs(rows []staged) {
+	if s.docsBroken.Load() {
+		return
+	}
+	b := s.docs.NewBatch()
+	for _, st := range rows {
+		e := st.entry
+		if err := b.Put(st.k.typ, st.k.id, docstore.Doc{VersionID: e.versionID, LastUpdated: e.lastUpdated, Deleted: e.deleted, Row: e.row}); err != nil {
+			s.docsFailed(err)
+			return
+		}
+	}
+	if err := b.Commit(); err != nil {
+		s.docsFailed(err)
+	}
+}
+
+// importedFile is a file an import committed, with the versions its rows got.
+type importedFile struct {
+	typ      string
+	file     ImportFile
+	versions map[string]int64 // ids that had versions before; others are version 1
+}
+
+// putImported puts the rows of committed import files, in the order they
+// were loaded (a later file's version of a resource is the newer one).
+func (s *Store) putImported(files []importedFile, now time.Time) {
+	if s.docsBroken.Load() {
+		return
+	}
+	b := s.docs.NewBatch()
+	for _, f := range files {
+		if err := putImportFile(b, f, now); err != nil {
+			s.docsFailed(err)
+			return
+		}
+	}
+	if err := b.Commit(); err != nil {
+		s.docsFailed(err)
+	}
+}
+
+func putImportFile(b *docstore.Batch, f importedFile, now time.Time) error {
+	in, err := os.Open(f.file.Path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	i := 0
+	for sc.Scan() {
+		if i >= len(f.file.IDs) {
+			return fmt.Errorf("%s: more rows than ids", f.file.Path)
+		}
+		id := f.file.IDs[i]
+		version := int64(1)
+		if v, ok := f.versions[id]; ok {
+			version = v
+		}
+		if err := b.Put(f.typ, id, docstore.Doc{VersionID: version, LastUpdated: now, Row: sc.Bytes()}); err != nil {
+			return err
+		}
+		i++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", f.file.Path, err)
+	}
+	if i != len(f.file.IDs) {
+		return fmt.Errorf("%s: %d rows for %d ids", f.file.Path, i, len(f.file.IDs))
+	}
+	return nil
+}
+
+// closeDocs marks the copy current with a new token, stored in the
+// database first; called with the writer and merger stopped.
+func (s *Store) closeDocs() error {
+	token := ""
+	if s.docsReady.Load() && !s.docsBroken.Load() {
+		var raw [16]byte
+		_, _ = rand.Read(raw[:])
+		t := hex.EncodeToString(raw[:])
+		_, err := s.db.Exec(fmt.Sprintf("INSERT OR REPLACE INTO %s.settings VALUES (?, ?)", internalSchema), docsTokenKey, t)
+		if err != nil {
+			s.log.Warn("record the copy's token", "err", err)
+		} else {
+			token = t
+		}
+	}
+	return s.docs.Close(token)
+}

@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitDocs waits until reads by id use the store's copy.
+func waitDocs(t *testing.T, s *Store) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !s.docsReady.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the copy for reads by id was not filled in 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func readFamily(t *testing.T, s *Store, id string) (string, int64) {
+	t.Helper()
+	r, err := s.Read(context.Background(), "Patient", id)
+	if err != nil {
+		t.Fatalf("read %s: %v", id, err)
+	}
+	i := strings.Index(string(r.JSON), `"family":"`)
+	if i < 0 {
+		t.Fatalf("read %s: %s", id, r.JSON)
+	}
+	rest := string(r.JSON)[i+len(`"family":"`):]
+	return rest[:strings.IndexByte(rest, '"')], r.VersionID
+}
+
+func TestReadsByIDComeFromTheCopyAfterAMerge(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	s := openTestStore(t, path)
+	put(t, s, patient("p1", "Smith"))
+	put(t, s, patient("p1", "Jones"))
+	put(t, s, patient("p2", "Gone"))
+	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.pending.get("Patient", "p1"); e != nil {
+		t.Fatal("still pending after Sync")
+	}
+	d, ok, err := s.docs.Get("Patient", "p1")
+	if err != nil || !ok || d.VersionID != 2 {
+		t.Fatalf("copy of p1 = %+v %v %v", d, ok, err)
+	}
+	if f, v := readFamily(t, s, "p1"); f != "Jones" || v != 2 {
+		t.Fatalf("read p1 = %s v%d", f, v)
+	}
+	var gone *GoneError
+	if _, err := s.Read(ctx, "Patient", "p2"); !errors.As(err, &gone) || gone.VersionID != 2 {
+		t.Fatalf("read deleted p2: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// a clean reopen trusts the copy at once
+	s = openTestStore(t, path)
+	defer s.Close()
+	if !s.docsReady.Load() {
+		t.Fatal("a cleanly closed copy is not used after reopening")
+	}
+	if f, v := readFamily(t, s, "p1"); f != "Jones" || v != 2 {
+		t.Fatalf("read p1 after reopening = %s v%d", f, v)
+	}
+	if _, err := s.Read(ctx, "Patient", "p2"); !errors.As(err, &gone) {
+		t.Fatalf("read deleted p2 after reopening: %v", err)
+	}
+	var nf *NotFoundError
+	if _, err := s.Read(ctx, "Patient", "never"); !errors.As(err, &nf) {
+		t.Fatalf("read of an id never stored: %v", err)
+	}
+}
+
+// A copy from another state of the database (here: an older copy put
+// back, as a restored backup would) is not trusted: it is filled again
+// from the tables, and reads never see its stale versions.
+func TestACopyFromAnotherStateIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.duckdb")
+	s := openTestStore(t, path)
+	put(t, s, patient("p1", "Old"))
+	put(t, s, patient("p2", "Here"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(dir, "saved.docs")
+	if out, err := exec.Command("cp", "-a", docsDir(path), saved).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	s = openTestStore(t, path)
+	put(t, s, patient("p1", "New"))
+	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(docsDir(path)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(saved, docsDir(path)); err != nil {
+		t.Fatal(err)
+	}
+	s = openTestStore(t, path)
+	defer s.Close()
+	if f, v := readFamily(t, s, "p1"); f != "New" || v != 2 {
+		t.Fatalf("read p1 while the copy fills = %s v%d", f, v)
+	}
+	waitDocs(t, s)
+	s.cache.clear()
+	if f, v := readFamily(t, s, "p1"); f != "New" || v != 2 {
+		t.Fatalf("read p1 from the filled copy = %s v%d", f, v)
+	}
+	var gone *GoneError
+	if _, err := s.Read(ctx, "Patient", "p2"); !errors.As(err, &gone) {
+		t.Fatalf("read deleted p2: %v", err)
+	}
+}
+
+// Imported resources are in the copy with the versions the import gave them.
+func TestImportFillsTheCopy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTestStore(t, filepath.Join(dir, "s.duckdb"))
+	defer s.Close()
+	put(t, s, patient("p1", "Before"))
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := NewBatchWriter(s.StagingDir())
+	nz := s.Builder().NewNormalizer(0)
+	for _, js := range []string{patient("p1", "Imported"), patient("p3", "Fresh")} {
+		row, err := nz.Normalize([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Add(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := w.Batch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Import(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int64{"p1": 2, "p3": 1} {
+		d, ok, err := s.docs.Get("Patient", id)
+		if err != nil || !ok || d.VersionID != want {
+			t.Fatalf("copy of %s = %+v %v %v, want version %d", id, d, ok, err, want)
+		}
+	}
+	if f, v := readFamily(t, s, "p1"); f != "Imported" || v != 2 {
+		t.Fatalf("read p1 = %s v%d", f, v)
+	}
+}
