@@ -12,40 +12,61 @@ const batchBytes = 8 << 20
 // Batch gathers puts and writes them in groups. A plain batch writes
 // every put: its caller knows each is the newest version (the store's
 // writer, after its commit). A batch from NewerBatch keeps a put only when
-// it is newer than what is kept (filling from the tables, or after a read,
-// while the writer may be writing newer versions).
+// it is newer than what is kept (filling from the tables while the writer
+// may be writing newer versions).
 type Batch struct {
-	s       *Store
-	b       *pebble.Batch
-	newer   bool
-	pending []pendingPut // newer batches: checked when written
-	size    int          // bytes in pending
-	key     []byte
-	val     []byte
+	s     *Store
+	newer bool
+	puts  []put
+	size  int
+	key   []byte
+	val   []byte
 }
 
-type pendingPut struct {
+type put struct {
 	key, val []byte
 	version  int64
+	seg      uint64
+	inSeg    bool
+	fresh    bool // nothing is kept under key: no need to look
 }
 
 // NewBatch returns a batch whose puts all land.
-func (s *Store) NewBatch() *Batch { return &Batch{s: s, b: s.db.NewBatch()} }
+func (s *Store) NewBatch() *Batch { return &Batch{s: s} }
 
 // NewerBatch returns a batch whose puts land only over an older version or none.
-func (s *Store) NewerBatch() *Batch { return &Batch{s: s, b: s.db.NewBatch(), newer: true} }
+func (s *Store) NewerBatch() *Batch { return &Batch{s: s, newer: true} }
 
 // Put adds a resource version to the batch, writing the batch when it is large.
 func (b *Batch) Put(typ, id string, d Doc) error {
+	return b.add(typ, id, value{Doc: d}, false)
+}
+
+// Segment is a file of rows the copy has taken (Store.TakeSegment).
+type Segment struct{ id uint64 }
+
+// TakeSegment moves a file of rows into the copy; PutInSegment then puts
+// rows that are in it. It fails when the file cannot be moved (another
+// file system): Put the rows instead.
+func (s *Store) TakeSegment(path string) (Segment, error) {
+	seg, err := s.segs.add(path)
+	return Segment{seg}, err
+}
+
+// PutInSegment adds a resource version whose row is n bytes at off in a
+// segment. fresh says nothing is kept for the resource yet (it is new to
+// the store), which saves a lookup.
+func (b *Batch) PutInSegment(typ, id string, d Doc, seg Segment, off, n int64, fresh bool) error {
+	return b.add(typ, id, value{Doc: Doc{VersionID: d.VersionID, LastUpdated: d.LastUpdated}, inSegment: true, seg: seg.id, off: uint64(off), n: uint64(n)}, fresh)
+}
+
+func (b *Batch) add(typ, id string, v value, fresh bool) error {
 	b.key = docKey(b.key[:0], typ, id)
-	b.val = encode(b.val[:0], d)
-	if b.newer {
-		b.pending = append(b.pending, pendingPut{append([]byte(nil), b.key...), append([]byte(nil), b.val...), d.VersionID})
-		b.size += len(b.key) + len(b.val)
-	} else if err := b.b.Set(b.key, b.val, nil); err != nil {
-		return fmt.Errorf("docstore: %w", err)
-	}
-	if b.b.Len()+b.size >= batchBytes {
+	b.val = v.encode(b.val[:0])
+	p := put{key: append([]byte(nil), b.key...), val: append([]byte(nil), b.val...), version: v.VersionID, seg: v.seg, inSeg: v.inSegment, fresh: fresh && !b.newer}
+	b.puts = append(b.puts, p)
+	b.size += len(p.key) + len(p.val)
+	if b.size >= batchBytes {
 		return b.Commit()
 	}
 	return nil
@@ -53,27 +74,63 @@ func (b *Batch) Put(typ, id string, d Doc) error {
 
 // Commit writes what the batch holds; the batch can be used again.
 func (b *Batch) Commit() error {
-	b.s.mu.Lock()
-	defer b.s.mu.Unlock()
-	for _, p := range b.pending {
-		kept, err := b.s.version(p.key)
-		if err != nil {
-			return fmt.Errorf("docstore: %w", err)
-		}
-		if kept >= p.version {
-			continue
-		}
-		if err := b.b.Set(p.key, p.val, nil); err != nil {
-			return fmt.Errorf("docstore: %w", err)
-		}
-	}
-	b.pending, b.size = b.pending[:0], 0
-	if b.b.Empty() {
+	if len(b.puts) == 0 {
 		return nil
 	}
-	if err := b.b.Commit(pebble.NoSync); err != nil {
+	s := b.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	live := map[uint64]int64{}
+	inBatch := map[string]value{} // keys set earlier in this batch
+	for _, p := range b.puts {
+		var old value
+		var had bool
+		if prev, ok := inBatch[string(p.key)]; ok {
+			old, had = prev, true
+		} else if !p.fresh {
+			var err error
+			if old, had, err = s.kept(p.key); err != nil {
+				return err
+			}
+		}
+		if b.newer && had && old.VersionID >= p.version {
+			continue
+		}
+		if had && old.inSegment {
+			live[old.seg]--
+		}
+		if p.inSeg {
+			live[p.seg]++
+		}
+		if err := wb.Set(p.key, p.val, nil); err != nil {
+			return fmt.Errorf("docstore: %w", err)
+		}
+		inBatch[string(p.key)] = value{Doc: Doc{VersionID: p.version}, inSegment: p.inSeg, seg: p.seg}
+	}
+	b.puts, b.size = b.puts[:0], 0
+	if err := wb.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("docstore: write: %w", err)
 	}
-	b.b.Reset()
+	s.segs.adjust(live)
 	return nil
+}
+
+// kept returns what is kept under a key (no row).
+func (s *Store) kept(key []byte) (value, bool, error) {
+	raw, closer, err := s.db.Get(key)
+	if err == pebble.ErrNotFound {
+		return value{}, false, nil
+	}
+	if err != nil {
+		return value{}, false, fmt.Errorf("docstore: %w", err)
+	}
+	defer closer.Close()
+	v, err := decode(raw)
+	if err != nil {
+		return value{}, false, fmt.Errorf("docstore: %s: %w", key, err)
+	}
+	v.Row = nil
+	return v, true, nil
 }

@@ -12,7 +12,6 @@
 package docstore
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 )
 
 // Doc is one resource version as kept: the fhirflat row JSON and its
@@ -34,12 +34,12 @@ type Doc struct {
 
 // Store is an open copy.
 type Store struct {
-	dir   string
-	db    *pebble.DB
-	cache interface{ Unref() }
+	dir string
+	db  *pebble.DB
 	// mu orders writers: a conditional put checks what is stored and
 	// writes under it, so no other write lands in between.
-	mu sync.Mutex
+	mu   sync.Mutex
+	segs segments
 }
 
 // cleanFile holds the token Close was given; it exists only between a
@@ -77,7 +77,7 @@ func Open(dir, token string) (s *Store, current bool, err error) {
 			return nil, false, fmt.Errorf("docstore: %w", err)
 		}
 	}
-	cache := pebble.NewCache(64 << 20)
+	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	opts := &pebble.Options{
 		Cache:        cache,
@@ -85,11 +85,22 @@ func Open(dir, token string) (s *Store, current bool, err error) {
 		DisableWAL:   true, // a copy that was not closed cleanly is rebuilt
 		Logger:       quietLogger{},
 	}
+	// a lookup skips the tables that do not hold its key
+	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, false, fmt.Errorf("docstore: open %s: %w", dir, err)
 	}
-	return &Store{dir: dir, db: db}, current, nil
+	s = &Store{dir: dir, db: db}
+	files, err := s.segs.init(dir)
+	if err == nil {
+		err = s.countLive(files)
+	}
+	if err != nil {
+		db.Close()
+		return nil, false, err
+	}
+	return s, current, nil
 }
 
 // Close writes what is in memory to disk and, when token is not empty,
@@ -98,9 +109,11 @@ func (s *Store) Close(token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.Flush(); err != nil {
+		s.segs.close()
 		s.db.Close()
 		return fmt.Errorf("docstore: flush: %w", err)
 	}
+	s.segs.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("docstore: close: %w", err)
 	}
@@ -139,70 +152,63 @@ func syncDir(dir string) error {
 
 // Get returns the kept version of a resource; ok is false when there is none.
 func (s *Store) Get(typ, id string) (d Doc, ok bool, err error) {
-	v, closer, err := s.db.Get(docKey(nil, typ, id))
+	raw, closer, err := s.db.Get(docKey(nil, typ, id))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return Doc{}, false, nil
 	}
 	if err != nil {
 		return Doc{}, false, fmt.Errorf("docstore: get %s/%s: %w", typ, id, err)
 	}
-	defer closer.Close()
-	d, err = decode(v, true)
+	v, err := decode(raw)
+	if err == nil && !v.inSegment {
+		v.Row = append([]byte(nil), v.Row...)
+	}
+	closer.Close()
 	if err != nil {
 		return Doc{}, false, fmt.Errorf("docstore: %s/%s: %w", typ, id, err)
 	}
-	return d, true, nil
+	if v.inSegment {
+		if v.Row, err = s.segs.read(v.seg, v.off, v.n); err != nil {
+			return Doc{}, false, fmt.Errorf("docstore: %s/%s: %w", typ, id, err)
+		}
+	}
+	return v.Doc, true, nil
 }
 
-// version returns the kept version id of a resource (0: none).
-func (s *Store) version(key []byte) (int64, error) {
-	v, closer, err := s.db.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return 0, nil
-	}
+// countLive counts the rows each segment holds for some key, and removes
+// segment files no key refers to.
+func (s *Store) countLive(files []uint64) error {
+	it, err := s.db.NewIter(nil)
 	if err != nil {
-		return 0, err
+		return fmt.Errorf("docstore: %w", err)
 	}
-	defer closer.Close()
-	d, err := decode(v, false)
-	return d.VersionID, err
+	for it.First(); it.Valid(); it.Next() {
+		v, err := decode(it.Value())
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("docstore: %s: %w", it.Key(), err)
+		}
+		if v.inSegment {
+			s.segs.live[v.seg]++
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	unused := map[uint64]int64{}
+	for _, seg := range files {
+		if s.segs.live[seg] == 0 {
+			unused[seg] = 0
+		}
+	}
+	s.segs.adjust(unused)
+	return nil
 }
 
 func docKey(buf []byte, typ, id string) []byte {
 	buf = append(buf, typ...)
 	buf = append(buf, '/')
 	return append(buf, id...)
-}
-
-// encode appends the value of a Doc: version id, last updated (Unix
-// microseconds), a deleted flag, then the row.
-func encode(buf []byte, d Doc) []byte {
-	buf = binary.AppendUvarint(buf, uint64(d.VersionID))
-	buf = binary.AppendVarint(buf, d.LastUpdated.UnixMicro())
-	if d.Deleted {
-		buf = append(buf, 1)
-	} else {
-		buf = append(buf, 0)
-	}
-	return append(buf, d.Row...)
-}
-
-func decode(v []byte, withRow bool) (Doc, error) {
-	version, n := binary.Uvarint(v)
-	if n <= 0 {
-		return Doc{}, errors.New("corrupt value: version")
-	}
-	v = v[n:]
-	micros, n := binary.Varint(v)
-	if n <= 0 || len(v) == n {
-		return Doc{}, errors.New("corrupt value: last updated")
-	}
-	v = v[n:]
-	d := Doc{VersionID: int64(version), LastUpdated: time.UnixMicro(micros).UTC(), Deleted: v[0] == 1}
-	if withRow && !d.Deleted {
-		d.Row = append([]byte(nil), v[1:]...)
-	}
-	return d, nil
 }
 
 // quietLogger drops pebble's informational messages; errors reach the

@@ -36,7 +36,9 @@ type ImportBatch struct {
 // ImportFile is an NDJSON file of fhirflat Row JSON (Normalizer output,
 // one row per line, ids set) in the store's staging directory, with the
 // ids of its rows: the versions already stored are looked up by id, so the
-// rows go from DuckDB's JSON reader straight into the table.
+// rows go from DuckDB's JSON reader straight into the table. Import takes
+// the file: once committed, the store keeps it as part of its copy for
+// reads by id (docs.go).
 type ImportFile struct {
 	Path string
 	IDs  []string
