@@ -165,11 +165,14 @@ func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
 	if cl.Modifier == "missing" {
 		return b.missing(x, cl)
 	}
-	pre, preArgs := b.refPrefilter(typ, alias, cl)
+	pre, preArgs, sufficient := b.refPrefilter(typ, alias, cl)
 	if pre != "" && alias == "r" {
 		// a clause of the search itself: Compile puts it first
 		b.pre = append(b.pre, pre)
 		b.preArgs = append(b.preArgs, preArgs...)
+		if sufficient {
+			return "true", nil
+		}
 		pre = ""
 	}
 	if pre != "" {

@@ -107,7 +107,7 @@ func (b *builder) refTargets(p *r4.SearchParam, modifier string, v Value) (exact
 }
 
 // resolveIs matches the type tests of reference search expressions.
-var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is [A-Za-z]+\)`)
+var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is ([A-Za-z]+)\)`)
 
 // refPrefilter is a condition every match of a reference clause meets: its
 // reference string (of the parameter's expression without its
@@ -115,50 +115,73 @@ var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is [A-Za-z]+\)`)
 // a plain IN on one column, which DuckDB applies while it scans, before
 // it reads the other columns and evaluates the exact predicate. "" when
 // the clause has no such condition (lists of references, untyped ids).
+// sufficient says the condition is the whole clause: every target is a
+// plain reference (Type/id, relative or absolute) to the type the
+// expression's where(resolve() is T) asks for, so a reference equal to
+// one of them passes every test of the exact predicate.
 // The SQL's arguments are returned, not added to the builder's.
-func (b *builder) refPrefilter(typ, alias string, cl *Clause) (string, []any) {
+func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args []any, sufficient bool) {
 	if cl.Param.Type != "reference" || cl.Modifier == "identifier" || cl.Modifier == "missing" || cl.Modifier == "not" {
-		return "", nil
+		return "", nil, false
 	}
 	src := cl.Param.ExpressionFor(typ)
 	relaxed := resolveIs.ReplaceAllString(src, "")
 	e, err := fhirpath.Parse(relaxed)
 	if err != nil {
-		return "", nil
+		return "", nil, false
 	}
 	x, err := fhirsql.CompileCollection(e, typ, b.c.b, alias)
 	if err != nil {
-		return "", nil
+		return "", nil, false
 	}
 	part, ok := x.Single()
 	if !ok || part.Type != "Reference" {
-		return "", nil
+		return "", nil, false
 	}
 	item, ok := fhirsql.SingleItem(part.SQL)
 	if !ok {
-		return "", nil
+		return "", nil, false
 	}
+	isType := ""
+	switch tests := resolveIs.FindAllStringSubmatch(src, -1); len(tests) {
+	case 0:
+	case 1:
+		isType = tests[0][1]
+	default:
+		isType = "?" // several tests: never sufficient
+	}
+	sufficient = cl.Modifier == "" || b.c.b.Model().IsResource(cl.Modifier)
 	var targets []string
 	for _, v := range cl.Values {
 		exact, suffix, ok := b.refTargets(cl.Param, cl.Modifier, v)
 		if len(suffix) > 0 {
-			return "", nil
+			return "", nil, false
 		}
 		if ok {
 			targets = append(targets, exact...)
 		}
 	}
 	if len(targets) == 0 {
-		return "", nil
+		return "", nil, false
+	}
+	for _, t := range targets {
+		m := plainRef.FindStringSubmatch(t)
+		if m == nil || (isType != "" && m[1] != isType) {
+			sufficient = false
+		}
 	}
 	b.fields[typ] = append(b.fields[typ], x.Fields...)
 	marks := make([]string, len(targets))
-	args := make([]any, len(targets))
+	args = make([]any, len(targets))
 	for i, t := range targets {
 		marks[i], args[i] = "?", t
 	}
-	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")", args
+	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")", args, sufficient
 }
+
+// plainRef is a reference string to one resource, relative or absolute,
+// with the type it names.
+var plainRef = regexp.MustCompile(`^(?:[a-z]+://[^?#]*/)?([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}$`)
 
 // refList gives the normalized (Type/id) references a reference
 // parameter has on alias.

@@ -33,6 +33,8 @@ func TestReferenceTargets(t *testing.T) {
 		"other":     "http://other.example/fhir/Patient/p1",
 		"versioned": "Patient/p1/_history/2",
 		"p2":        "Patient/p2",
+		"group":     "Group/p1",
+		"grpother":  "http://other.example/fhir/Group/g1",
 	}
 	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
 	var ops []engine.Op
@@ -56,7 +58,14 @@ func TestReferenceTargets(t *testing.T) {
 		{"patient=" + base + "/Patient/p1", "[ours relative]"},
 		{"patient=http://other.example/fhir/Patient/p1", "[other]"},
 		{"patient=p1,p2", "[ours p2 relative]"},
-		{"subject:Group=p1", "[]"},
+		{"subject:Group=p1", "[group]"},
+		{"subject:Device=p1", "[]"},
+		// patient is subject.where(resolve() is Patient): a reference
+		// to a Group never matches, whatever the value names
+		{"patient=Group/p1", "[]"},
+		{"subject=Group/p1", "[group]"},
+		{"patient=http://other.example/fhir/Group/g1", "[]"},
+		{"subject=http://other.example/fhir/Group/g1", "[grpother]"},
 		// code.coding was never stored: the token search reads into it
 		// all the same (the store grows the whole CodeableConcept)
 		{"code=abc", "[]"},
