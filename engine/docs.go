@@ -47,6 +47,13 @@ func (s *Store) openDocs(ctx context.Context) error {
 		return err
 	}
 	s.docs = docs
+	// The token is good for one open: a database written by anything
+	// that does not keep the copy (a crash before Close, an older
+	// fhirlake) holds none, so its copy is not trusted next time.
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s.settings WHERE key = ?", internalSchema), docsTokenKey); err != nil {
+		docs.Close("")
+		return fmt.Errorf("docs token: %w", err)
+	}
 	if current {
 		s.docsReady.Store(true)
 		return nil
