@@ -153,58 +153,53 @@ func TestKillDuringWritesLosesNothingAcknowledged(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
-	for c := 0; c < 4; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for i := 1; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
+	// clients runs n writers until the kill; step does write i of client c
+	// and says whether to go on
+	clients := func(n int, step func(c, i int) bool) {
+		for c := 0; c < n; c++ {
+			wg.Add(1)
+			go func(c int) {
+				defer wg.Done()
+				for i := 1; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if !step(c, i) {
+						return
+					}
 				}
-				id := fmt.Sprintf("upd-%d", c)
-				code, err := put(id, []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":"U%d"}]}`, id, i)))
-				if err != nil {
-					return // the server is gone
-				}
-				if code == 200 || code == 201 {
-					mu.Lock()
-					lastUpdate[c] = i
-					mu.Unlock()
-				}
-			}
-		}(c)
+			}(c)
+		}
 	}
-	for c := 0; c < 8; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("crash-%d-%d", c, i)
-				family := fmt.Sprintf("F%d", i)
-				body := []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":%q}]}`, id, family))
-				req, _ := http.NewRequest("PUT", base+"Patient/"+id, strings.NewReader(string(body)))
-				req.Header.Set("Content-Type", "application/fhir+json")
-				ts.sign(req, body)
-				resp, err := ts.http.Do(req)
-				if err != nil {
-					return // the server is gone
-				}
-				resp.Body.Close()
-				if resp.StatusCode == 201 {
-					mu.Lock()
-					acked[id] = family
-					mu.Unlock()
-				}
-			}
-		}(c)
-	}
+	clients(4, func(c, i int) bool {
+		id := fmt.Sprintf("upd-%d", c)
+		code, err := put(id, []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":"U%d"}]}`, id, i)))
+		if err != nil {
+			return false // the server is gone
+		}
+		if code == 200 || code == 201 {
+			mu.Lock()
+			lastUpdate[c] = i
+			mu.Unlock()
+		}
+		return true
+	})
+	clients(8, func(c, i int) bool {
+		id := fmt.Sprintf("crash-%d-%d", c, i)
+		family := fmt.Sprintf("F%d", i)
+		code, err := put(id, []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q,"name":[{"family":%q}]}`, id, family)))
+		if err != nil {
+			return false
+		}
+		if code == 201 {
+			mu.Lock()
+			acked[id] = family
+			mu.Unlock()
+		}
+		return true
+	})
 	time.Sleep(3 * time.Second)
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
