@@ -265,3 +265,41 @@ func TestSegments(t *testing.T) {
 		t.Fatalf("c = %s", d.Row)
 	}
 }
+
+func TestLoaderPutsOnlyOverOlderVersions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	defer s.Close("")
+	b := s.NewBatch()
+	b.Put("Patient", "newer", doc(3, `{"kept":true}`))
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	l := s.NewLoader()
+	defer l.Close()
+	for id, d := range map[string]Doc{"newer": doc(2, `{"kept":false}`), "a": doc(1, `{"id":"a"}`), "b": doc(4, `{"id":"b"}`)} {
+		if err := l.Add("Patient", id, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := mustGet(t, s, "Patient", "a"); ok {
+		t.Fatal("a row is visible before the loader is flushed")
+	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"newer": `{"kept":true}`, "a": `{"id":"a"}`, "b": `{"id":"b"}`} {
+		if d, ok := mustGet(t, s, "Patient", id); !ok || string(d.Row) != want {
+			t.Errorf("%s = %s %v, want %s", id, d.Row, ok, want)
+		}
+	}
+	// an unflushed segment is removed by Close
+	l.Add("Patient", "c", doc(1, `{}`))
+	l.Close()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) == ".tmp" {
+			t.Errorf("%s left behind", e.Name())
+		}
+	}
+}

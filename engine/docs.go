@@ -102,7 +102,8 @@ func (s *Store) fillDocs(types []string) (int, error) {
 		case <-ctx.Done():
 		}
 	}()
-	b := s.docs.NewerBatch()
+	l := s.docs.NewLoader()
+	defer l.Close()
 	n := 0
 	for _, typ := range types {
 		schema, err := s.b.Schema(typ)
@@ -122,7 +123,7 @@ func (s *Store) fillDocs(types []string) (int, error) {
 				return n, fmt.Errorf("fill %s: %w", typ, err)
 			}
 			d.Row = row
-			if err := b.Put(typ, id, d); err != nil {
+			if err := l.Add(typ, id, d); err != nil {
 				rows.Close()
 				return n, err
 			}
@@ -134,7 +135,7 @@ func (s *Store) fillDocs(types []string) (int, error) {
 			return n, fmt.Errorf("fill %s: %w", typ, err)
 		}
 	}
-	return n, b.Commit()
+	return n, l.Flush()
 }
 
 // readDoc reads a resource from the copy; ok is false when the copy is
