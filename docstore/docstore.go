@@ -70,13 +70,37 @@ func Open(dir, token string) (s *Store, current bool, err error) {
 		}
 	}
 	if !current {
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, false, fmt.Errorf("docstore: empty %s: %w", dir, err)
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, false, fmt.Errorf("docstore: %w", err)
+		if err := empty(dir); err != nil {
+			return nil, false, err
 		}
 	}
+	s, err = open(dir)
+	if err != nil && current {
+		// a copy that cannot be read is derived data: start it again
+		if err := empty(dir); err != nil {
+			return nil, false, err
+		}
+		current = false
+		s, err = open(dir)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return s, current, nil
+}
+
+func empty(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("docstore: empty %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
+	return nil
+}
+
+// open opens the key-value store in dir and counts the rows of its segments.
+func open(dir string) (*Store, error) {
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	opts := &pebble.Options{
@@ -89,18 +113,18 @@ func Open(dir, token string) (s *Store, current bool, err error) {
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	db, err := pebble.Open(dir, opts)
 	if err != nil {
-		return nil, false, fmt.Errorf("docstore: open %s: %w", dir, err)
+		return nil, fmt.Errorf("docstore: open %s: %w", dir, err)
 	}
-	s = &Store{dir: dir, db: db}
+	s := &Store{dir: dir, db: db}
 	files, err := s.segs.init(dir)
 	if err == nil {
 		err = s.countLive(files)
 	}
 	if err != nil {
 		db.Close()
-		return nil, false, err
+		return nil, err
 	}
-	return s, current, nil
+	return s, nil
 }
 
 // Close writes what is in memory to disk and, when token is not empty,

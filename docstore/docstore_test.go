@@ -303,3 +303,38 @@ func TestLoaderPutsOnlyOverOlderVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestAnUnreadableCopyStartsAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	b := s.NewBatch()
+	b.Put("Patient", "p1", doc(1, `{}`))
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close("t"); err != nil {
+		t.Fatal(err)
+	}
+	manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+	if len(manifests) == 0 {
+		t.Fatal("no manifest to damage")
+	}
+	for _, m := range manifests {
+		if err := os.WriteFile(m, []byte("not a manifest"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s = mustOpen(t, dir, "t", false)
+	defer s.Close("")
+	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
+		t.Fatal("a damaged copy was read")
+	}
+	b = s.NewBatch()
+	b.Put("Patient", "p2", doc(1, `{"ok":1}`))
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := mustGet(t, s, "Patient", "p2"); !ok || string(d.Row) != `{"ok":1}` {
+		t.Fatalf("the new copy does not work: %+v %v", d, ok)
+	}
+}
