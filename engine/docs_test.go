@@ -64,6 +64,15 @@ func TestReadsByIDComeFromTheCopyAfterAMerge(t *testing.T) {
 	if _, err := s.Read(ctx, "Patient", "p2"); !errors.As(err, &gone) || gone.VersionID != 2 {
 		t.Fatalf("read deleted p2: %v", err)
 	}
+	for v, family := range map[int64]string{1: "Smith", 2: "Jones"} {
+		r, err := s.VRead(ctx, "Patient", "p1", v)
+		if err != nil || r.VersionID != v || !strings.Contains(string(r.JSON), family) {
+			t.Fatalf("vread p1/%d = %+v %v, want %s", v, r, err, family)
+		}
+	}
+	if r, err := s.VRead(ctx, "Patient", "p2", 2); err != nil || !r.Deleted {
+		t.Fatalf("vread of the deletion = %+v %v", r, err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -124,6 +124,9 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (*Reso
 	if e := s.pending.get(typ, id); e != nil && e.versionID == version {
 		return s.fromPending(schema, k, e)
 	}
+	if r, ok, err := s.readDoc(schema, typ, id); ok && err == nil && r.VersionID == version {
+		return r, nil // the current version, from the copy
+	}
 	// an earlier version still pending
 	var rowp *string
 	var lastUpdated time.Time
