@@ -80,7 +80,10 @@ func TestPutGetAndCleanReopen(t *testing.T) {
 	s.Close("")
 }
 
-func TestOtherTokenEmptiesTheCopy(t *testing.T) {
+// closedCopy returns the directory of a copy holding Patient/p1, closed
+// with token.
+func closedCopy(t *testing.T, token string) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "docs")
 	s := mustOpen(t, dir, "", false)
 	b := s.NewBatch()
@@ -88,10 +91,15 @@ func TestOtherTokenEmptiesTheCopy(t *testing.T) {
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close("old"); err != nil {
+	if err := s.Close(token); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpen(t, dir, "new", false)
+	return dir
+}
+
+func TestOtherTokenEmptiesTheCopy(t *testing.T) {
+	dir := closedCopy(t, "old")
+	s := mustOpen(t, dir, "new", false)
 	defer s.Close("")
 	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
 		t.Fatal("a copy closed with another token was kept")
@@ -305,16 +313,7 @@ func TestLoaderPutsOnlyOverOlderVersions(t *testing.T) {
 }
 
 func TestAnUnreadableCopyStartsAgain(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "docs")
-	s := mustOpen(t, dir, "", false)
-	b := s.NewBatch()
-	b.Put("Patient", "p1", doc(1, `{}`))
-	if err := b.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close("t"); err != nil {
-		t.Fatal(err)
-	}
+	dir := closedCopy(t, "t")
 	manifests, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
 	if len(manifests) == 0 {
 		t.Fatal("no manifest to damage")
@@ -324,12 +323,12 @@ func TestAnUnreadableCopyStartsAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s = mustOpen(t, dir, "t", false)
+	s := mustOpen(t, dir, "t", false)
 	defer s.Close("")
 	if _, ok := mustGet(t, s, "Patient", "p1"); ok {
 		t.Fatal("a damaged copy was read")
 	}
-	b = s.NewBatch()
+	b := s.NewBatch()
 	b.Put("Patient", "p2", doc(1, `{"ok":1}`))
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
