@@ -55,7 +55,7 @@ func (s *Store) openDocs(ctx context.Context) error {
 		return fmt.Errorf("docs token: %w", err)
 	}
 	if current {
-		s.docsReady.Store(true)
+		s.docsUsable()
 		return nil
 	}
 	// The pending writes are the newest versions of their resources:
@@ -67,10 +67,11 @@ func (s *Store) openDocs(ctx context.Context) error {
 	s.putDocs(pending)
 	types, err := s.TypesWithData(ctx)
 	if err != nil {
+		docs.Close("")
 		return err
 	}
 	if len(types) == 0 {
-		s.docsReady.Store(true)
+		s.docsUsable()
 		return nil
 	}
 	s.wg.Add(1)
@@ -84,7 +85,7 @@ func (s *Store) openDocs(ctx context.Context) error {
 			}
 			return
 		}
-		s.docsReady.Store(true)
+		s.docsUsable()
 		s.log.Info("copy for reads by id filled", "resources", n, "took", time.Since(start).Round(time.Millisecond))
 	}()
 	return nil
@@ -164,11 +165,22 @@ func (s *Store) readDoc(schema *fhirflat.Schema, typ, id string) (r *Resource, o
 	return r, true, nil
 }
 
+// docsUsable lets reads use the copy, unless a write to it has failed.
+func (s *Store) docsUsable() {
+	s.docsMu.Lock()
+	defer s.docsMu.Unlock()
+	if !s.docsBroken.Load() {
+		s.docsReady.Store(true)
+	}
+}
+
 // docsFailed stops reads from using the copy after a write to it failed:
 // it no longer holds every new version. The next open fills it again.
 func (s *Store) docsFailed(err error) {
-	s.docsReady.Store(false)
+	s.docsMu.Lock()
 	s.docsBroken.Store(true)
+	s.docsReady.Store(false)
+	s.docsMu.Unlock()
 	s.log.Error("write to the copy for reads by id; reads go to the database until the store reopens", "err", err)
 }
 

@@ -46,6 +46,7 @@ type Store struct {
 	docs       *docstore.Store // the copy for reads by id (docs.go)
 	docsReady  atomic.Bool     // the copy holds every current version
 	docsBroken atomic.Bool     // a write to the copy failed
+	docsMu     sync.Mutex      // orders changes of docsReady and docsBroken
 
 	layoutMu sync.RWMutex
 	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
