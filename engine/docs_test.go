@@ -185,3 +185,51 @@ func TestImportFillsTheCopy(t *testing.T) {
 		t.Fatalf("read p1 = %s v%d", f, v)
 	}
 }
+
+// A re-import replaces every row of the first import's segment: the
+// segment's file goes.
+func TestReimportFreesTheFirstSegment(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.duckdb")
+	s := openTestStore(t, path)
+	defer s.Close()
+	load := func(family string) {
+		w := NewBatchWriter(s.StagingDir())
+		nz := s.Builder().NewNormalizer(0)
+		for _, id := range []string{"p1", "p2"} {
+			row, err := nz.Normalize([]byte(patient(id, family)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Add(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := w.Batch()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Import(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() []string {
+		m, _ := filepath.Glob(filepath.Join(docsDir(path), "seg-*"))
+		return m
+	}
+	load("First")
+	first := segments()
+	if len(first) != 1 {
+		t.Fatalf("segments after one import: %v", first)
+	}
+	load("Second")
+	if got := segments(); len(got) != 1 || got[0] == first[0] {
+		t.Fatalf("segments after the re-import: %v (first %v)", got, first)
+	}
+	for _, id := range []string{"p1", "p2"} {
+		if f, v := readFamily(t, s, id); f != "Second" || v != 2 {
+			t.Fatalf("read %s = %s v%d", id, f, v)
+		}
+	}
+}
