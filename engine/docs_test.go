@@ -9,7 +9,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fhirlake/fhirlake/internal/fixtures"
 )
+
+// importJSON imports resources in one batch.
+func importJSON(t *testing.T, s *Store, resources ...string) {
+	t.Helper()
+	var rs []fixtures.Resource
+	for _, js := range resources {
+		rs = append(rs, fixtures.Resource{Source: "test", JSON: []byte(js)})
+	}
+	if _, err := s.Import(context.Background(), writeBatch(t, s.StagingDir(), rs)); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // waitDocs waits until reads by id use the store's copy.
 func waitDocs(t *testing.T, s *Store) {
@@ -157,24 +171,7 @@ func TestImportFillsTheCopy(t *testing.T) {
 	if err := s.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w := NewBatchWriter(s.StagingDir())
-	nz := s.Builder().NewNormalizer(0)
-	for _, js := range []string{patient("p1", "Imported"), patient("p3", "Fresh")} {
-		row, err := nz.Normalize([]byte(js))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Add(row); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := w.Batch()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Import(ctx, b); err != nil {
-		t.Fatal(err)
-	}
+	importJSON(t, s, patient("p1", "Imported"), patient("p3", "Fresh"))
 	for id, want := range map[string]int64{"p1": 2, "p3": 1} {
 		d, ok, err := s.docs.Get("Patient", id)
 		if err != nil || !ok || d.VersionID != want {
@@ -189,31 +186,11 @@ func TestImportFillsTheCopy(t *testing.T) {
 // A re-import replaces every row of the first import's segment: the
 // segment's file goes.
 func TestReimportFreesTheFirstSegment(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.duckdb")
 	s := openTestStore(t, path)
 	defer s.Close()
-	load := func(family string) {
-		w := NewBatchWriter(s.StagingDir())
-		nz := s.Builder().NewNormalizer(0)
-		for _, id := range []string{"p1", "p2"} {
-			row, err := nz.Normalize([]byte(patient(id, family)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Add(row); err != nil {
-				t.Fatal(err)
-			}
-		}
-		b, err := w.Batch()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Import(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	load := func(family string) { importJSON(t, s, patient("p1", family), patient("p2", family)) }
 	segments := func() []string {
 		m, _ := filepath.Glob(filepath.Join(docsDir(path), "seg-*"))
 		return m
