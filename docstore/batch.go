@@ -19,8 +19,6 @@ type Batch struct {
 	newer bool
 	puts  []put
 	size  int
-	key   []byte
-	val   []byte
 }
 
 type put struct {
@@ -61,9 +59,7 @@ func (b *Batch) PutInSegment(typ, id string, d Doc, seg Segment, off, n int64, f
 }
 
 func (b *Batch) add(typ, id string, v value, fresh bool) error {
-	b.key = docKey(b.key[:0], typ, id)
-	b.val = v.encode(b.val[:0])
-	p := put{key: append([]byte(nil), b.key...), val: append([]byte(nil), b.val...), version: v.VersionID, seg: v.seg, inSeg: v.inSegment, fresh: fresh && !b.newer}
+	p := put{key: docKey(nil, typ, id), val: v.encode(nil), version: v.VersionID, seg: v.seg, inSeg: v.inSegment, fresh: fresh && !b.newer}
 	b.puts = append(b.puts, p)
 	b.size += len(p.key) + len(p.val)
 	if b.size >= batchBytes {
