@@ -214,22 +214,68 @@ func (s *Store) mergeType(ctx context.Context, typ string) error {
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))
 	lit := "'" + typ + "'" // resource type names are [A-Za-z]
-	stmts := []string{
+	replaced, err := s.replacedIDs(ctx, lit)
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	if replaced != "" {
 		// current rows being replaced or deleted become history
-		fmt.Sprintf("INSERT INTO %s BY NAME SELECT t.*, false AS deleted FROM %s t WHERE t.id IN (SELECT id FROM merging WHERE type = %s)", history, table, lit),
-		fmt.Sprintf("DELETE FROM %s WHERE id IN (SELECT id FROM merging WHERE type = %s)", table, lit),
+		stmts = append(stmts,
+			fmt.Sprintf("INSERT INTO %s BY NAME SELECT t.*, false AS deleted FROM %s t WHERE t.id IN %s", history, table, replaced),
+			fmt.Sprintf("DELETE FROM %s WHERE id IN %s", table, replaced))
+	}
+	stmts = append(stmts,
 		// earlier versions written in this batch, and deletions, are history
 		fmt.Sprintf("INSERT INTO %s BY NAME %s", history,
 			layout.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND (p.rank > 1 OR p.deleted)", lit), "p.deleted AS deleted")),
 		// the latest version is the current row
-		fmt.Sprintf("INSERT INTO %s BY NAME %s", table, layout.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND p.rank = 1 AND NOT p.deleted", lit))),
-	}
+		fmt.Sprintf("INSERT INTO %s BY NAME %s", table, layout.RowsSQL(fmt.Sprintf("merging p WHERE p.type = %s AND p.rank = 1 AND NOT p.deleted", lit))))
 	for _, q := range stmts {
 		if _, err := s.mergeConn.ExecContext(ctx, q); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// maxListedIDs bounds the ids a merge names in its SQL; DuckDB finds a
+// listed id through the table's primary-key index instead of scanning.
+const maxListedIDs = 1000
+
+// replacedIDs gives, as SQL for an IN, the ids of a type in the batch being
+// merged that may have a current row in the table: those whose earliest
+// version in the batch is not their first. A first version (a create) has
+// no earlier row anywhere, the writer made sure of that when it numbered
+// it, so a merge of creates only has nothing to replace: "" then, and the
+// statements that replace rows, each a pass over the whole table, are not
+// run. A few ids are listed literally so that DuckDB looks them up in the
+// primary-key index; more are a subquery.
+func (s *Store) replacedIDs(ctx context.Context, lit string) (string, error) {
+	rows, err := s.mergeConn.QueryContext(ctx, fmt.Sprintf(
+		"SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1 LIMIT %d", lit, maxListedIDs+1))
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", err
+		}
+		ids = append(ids, "'"+strings.ReplaceAll(id, "'", "''")+"'")
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	switch {
+	case len(ids) == 0:
+		return "", nil
+	case len(ids) > maxListedIDs:
+		return fmt.Sprintf("(SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1)", lit), nil
+	}
+	return "(" + strings.Join(ids, ", ") + ")", nil
 }
 
 // growLayout adds the columns a type's tables lack for the fields in need,

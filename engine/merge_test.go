@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// TestMergeReplacesOnlyWhatExists runs the merge's three ways of replacing
+// current rows (none for creates only, a listed few, a subquery for more
+// than maxListedIDs) and checks the tables after each: one current row per
+// live resource at its latest version, every earlier version in history.
+func TestMergeReplacesOnlyWhatExists(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	n := maxListedIDs + 20
+	want := map[string]int64{} // id -> current version (0: deleted)
+	versions := 0              // rows expected in all (current and history)
+	write := func(ids []string, family string) {
+		for _, id := range ids {
+			put(t, s, patient(id, family))
+			want[id]++
+			versions++
+		}
+		if err := s.merge(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(from, to int) []string {
+		var out []string
+		for i := from; i < to; i++ {
+			out = append(out, fmt.Sprintf("p%d", i))
+		}
+		return out
+	}
+	check := func(step string) {
+		t.Helper()
+		rows, err := s.db.QueryContext(ctx, "SELECT id, version_id FROM main.patient")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for rows.Next() {
+			var id string
+			var v int64
+			if err := rows.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			if _, dup := got[id]; dup {
+				t.Fatalf("%s: two current rows for %s", step, id)
+			}
+			got[id] = v
+		}
+		rows.Close()
+		for id, v := range want {
+			if v > 0 && got[id] != v {
+				t.Fatalf("%s: %s is at version %d in the table, want %d", step, id, got[id], v)
+			}
+			if v == 0 && got[id] != 0 {
+				t.Fatalf("%s: deleted %s still has a current row", step, id)
+			}
+		}
+		var all int
+		if err := s.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM main.patient) + (SELECT count(*) FROM main.patient_history)").Scan(&all); err != nil {
+			t.Fatal(err)
+		}
+		if all != versions {
+			t.Fatalf("%s: %d rows in the tables, want %d (every version once)", step, all, versions)
+		}
+	}
+	write(ids(0, n), "created")
+	check("creates only")
+	write(ids(0, 3), "updated")
+	check("a few updates")
+	write(append(ids(0, n), "new1"), "updated again")
+	check("many updates and a create")
+	for _, id := range []string{"p1", "p2"} {
+		if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: id}}); err != nil {
+			t.Fatal(err)
+		}
+		want[id] = 0
+		versions++
+	}
+	if err := s.merge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("deletes")
+	put(t, s, patient("p1", "back"))
+	want["p1"] = 5
+	versions++
+	if err := s.merge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("created again after its deletion")
+}
