@@ -213,12 +213,13 @@ WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 			}
 		}
 	}
-	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, 1::BIGINT AS version_id, %s AS last_updated FROM %s s", table, ts, rows)
+	keys := layout.KeysSQL("s")
+	insert := fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, 1::BIGINT AS version_id, %s AS last_updated%s FROM %s s", table, ts, keys, rows)
 	if known > 0 {
 		if versions, err = stageVersions(ctx, conn); err != nil {
 			return 0, 0, nil, err
 		}
-		insert = fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, coalesce(v.version_id, 1) AS version_id, %s AS last_updated FROM %s s LEFT JOIN stage_versions v USING (id)", table, ts, rows)
+		insert = fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, coalesce(v.version_id, 1) AS version_id, %s AS last_updated%s FROM %s s LEFT JOIN stage_versions v USING (id)", table, ts, keys, rows)
 	}
 	res, err := conn.ExecContext(ctx, insert)
 	if err != nil {

@@ -23,6 +23,8 @@ type Layout struct {
 type Node struct {
 	Field    *Field
 	Children []*Node
+	// Key says the table has the field's key column (see KeyColumn).
+	Key bool
 }
 
 // NewLayout returns the empty layout of a schema.
@@ -69,6 +71,7 @@ func (l *Layout) Grow(need Bits, tables ...string) []string {
 		}
 		sub := l.realize(f, need)
 		if f.Parent == nil {
+			sub.Key = keyed(f)
 			l.Root = append(l.Root, sub)
 			added = append(added, sub)
 			continue
@@ -86,6 +89,9 @@ func (l *Layout) Grow(need Bits, tables ...string) []string {
 		if !rebuild {
 			for _, n := range added {
 				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t, QuoteIdent(n.Field.Name), n.sqlType()))
+				if n.Key {
+					stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s BIGINT", t, QuoteIdent(KeyColumn(n.Field))))
+				}
 			}
 			continue
 		}
@@ -135,6 +141,11 @@ func (l *Layout) createTable(name string, history bool) string {
 		b.WriteString(QuoteIdent(n.Field.Name))
 		b.WriteByte(' ')
 		b.WriteString(n.sqlType())
+		if n.Key {
+			b.WriteString(", ")
+			b.WriteString(QuoteIdent(KeyColumn(n.Field)))
+			b.WriteString(" BIGINT")
+		}
 	}
 	b.WriteByte(')')
 	return b.String()
@@ -248,7 +259,7 @@ func (n *Node) writeStructure(b *strings.Builder) {
 // RowsSQL is a SELECT of typed rows from JSON rows, for INSERT ... BY NAME:
 // source is a FROM clause whose item p has columns id, version_id,
 // last_updated and row (the Row JSON). extra are more select items (each
-// with AS name).
+// with AS name). The key columns are computed too.
 func (l *Layout) RowsSQL(source string, extra ...string) string {
 	var b strings.Builder
 	b.WriteString("SELECT p.id AS id, p.version_id AS version_id, p.last_updated AS last_updated")
@@ -263,12 +274,16 @@ func (l *Layout) RowsSQL(source string, extra ...string) string {
 	}
 	b.WriteString(" FROM ")
 	b.WriteString(source)
+	if keys := l.KeysSQL("k"); keys != "" {
+		return "SELECT k.*" + keys + " FROM (" + b.String() + ") k"
+	}
 	return b.String()
 }
 
 type nodeJSON struct {
 	Name     string     `json:"n"`
 	Children []nodeJSON `json:"c,omitempty"`
+	Key      bool       `json:"k,omitempty"`
 }
 
 // MarshalJSON writes the layout as nested field names.
@@ -277,7 +292,7 @@ func (l *Layout) MarshalJSON() ([]byte, error) {
 	conv = func(ns []*Node) []nodeJSON {
 		out := make([]nodeJSON, 0, len(ns))
 		for _, n := range ns {
-			out = append(out, nodeJSON{Name: n.Field.Name, Children: conv(n.Children)})
+			out = append(out, nodeJSON{Name: n.Field.Name, Children: conv(n.Children), Key: n.Key})
 		}
 		return out
 	}
@@ -304,7 +319,10 @@ func ParseLayout(s *Schema, data []byte) (*Layout, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, &Node{Field: f, Children: children})
+			if n.Key && (f.Parent != nil || !keyed(f)) {
+				return nil, fmt.Errorf("layout of %s: %s.%s has no key column", s.ResourceType, path, n.Name)
+			}
+			out = append(out, &Node{Field: f, Children: children, Key: n.Key})
 		}
 		return out, nil
 	}

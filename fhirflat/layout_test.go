@@ -104,3 +104,85 @@ func TestNeedIsLean(t *testing.T) {
 		t.Errorf("NeedAll(subject) is not the whole Reference: %v", all)
 	}
 }
+
+// TestRefKeyInSQL checks that the SQL macro fhir_ref_key and RefKey agree,
+// and that a reference and its absolute and versioned forms share a key.
+func TestRefKeyInSQL(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range Macros {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refs := []string{
+		"Patient/p1", "https://fhir.example/r4/Patient/p1", "http://other.example/fhir/Patient/p1",
+		"Patient/p1/_history/2", "https://fhir.example/r4/Patient/p1/_history/7",
+		"urn:uuid:0c3d6d5e-1f0b-4e63-9a38-4a6b0f6f2b11", "#contained", "", "Patient/", "ünïcode 'quoted'",
+		"https://fhir.example/r4/Patient/" + strings.Repeat("x", 65),
+	}
+	for _, r := range refs {
+		var got int64
+		if err := db.QueryRow("SELECT fhir_ref_key(?)", r).Scan(&got); err != nil {
+			t.Fatal(r, err)
+		}
+		if got != RefKey(r) {
+			t.Errorf("fhir_ref_key(%q) = %d, RefKey = %d", r, got, RefKey(r))
+		}
+	}
+	for _, r := range refs[1:5] {
+		if RefKey(r) != RefKey("Patient/p1") {
+			t.Errorf("%q has another key than Patient/p1", r)
+		}
+	}
+	if RefKey("Patient/p2") == RefKey("Patient/p1") || RefKey("Group/p1") == RefKey("Patient/p1") {
+		t.Error("different references share a key")
+	}
+}
+
+// TestLayoutRecordsKeyColumns checks that a grown single Reference gets a
+// key column, that the layout's JSON keeps which columns have one, and
+// that a layout written before key columns existed has none.
+func TestLayoutRecordsKeyColumns(t *testing.T) {
+	s, err := Default().Schema("Observation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := NewBits(s)
+	for _, name := range []string{"subject", "performer", "status"} {
+		need.Set(s.Field(name).Seq)
+	}
+	need.Set(s.Field("subject").Field("reference").Seq)
+	l := NewLayout(s)
+	stmts := strings.Join(l.Grow(need, "t"), ";\n")
+	if !strings.Contains(stmts, `ADD COLUMN "subject__key" BIGINT`) || strings.Contains(stmts, "performer__key") || strings.Contains(stmts, "status__key") {
+		t.Errorf("key columns: want one for subject only:\n%s", stmts)
+	}
+	if got := l.KeysSQL("k"); got != `, fhir_ref_key(k."subject".reference) AS "subject__key"` {
+		t.Errorf("KeysSQL = %s", got)
+	}
+	data, err := l.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseLayout(s, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.KeysSQL("k") != l.KeysSQL("k") {
+		t.Errorf("the key column is lost in %s", data)
+	}
+	old, err := ParseLayout(s, []byte(`[{"n":"status"},{"n":"subject","c":[{"n":"reference"}]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.KeysSQL("k"); got != "" {
+		t.Errorf("a layout without key columns computes %s", got)
+	}
+	if _, err := ParseLayout(s, []byte(`[{"n":"status","k":true}]`)); err == nil {
+		t.Error("a key column on a code is accepted")
+	}
+}

@@ -9,6 +9,9 @@ package fhirflat
 //
 // A date or dateTime without a time zone is taken as UTC.
 //
+// fhir_ref_key gives the value of a key column for a reference string
+// (RefKey in key.go).
+//
 // Extensions are kept whole as JSON (the extension columns);
 // fhir_extension addresses one by its URL and gives its value as text
 // (a simple value as written, a complex one as its JSON):
@@ -28,6 +31,8 @@ var Macros = []string{
   WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND
   WHEN contains(s, '.') THEN CAST(s AS TIMESTAMPTZ)
   ELSE CAST(s AS TIMESTAMPTZ) + INTERVAL 1 SECOND - INTERVAL 1 MICROSECOND END`,
+	`CREATE OR REPLACE MACRO fhir_ref_key(s) AS ('0x' || md5(CASE WHEN contains(s, '://') OR contains(s, '/_history/')
+  THEN coalesce(nullif(regexp_extract(s, '` + refTail + `', 1), ''), s) ELSE s END)[1:15])::BIGINT`,
 	`CREATE OR REPLACE MACRO fhir_extension(ext, url) AS list_transform(
   list_filter(CAST(ext AS JSON[]), lambda _e: json_extract_string(_e, '$.url') = url),
   lambda _e: json_extract_string(_e, '$.' || list_filter(json_keys(_e), lambda _k: starts_with(_k, 'value'))[1]))[1]`,

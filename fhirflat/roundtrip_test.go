@@ -34,6 +34,11 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		t.Fatal(err)
 	}
 	db.SetMaxOpenConns(1)
+	for _, q := range Macros {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	nz := Default().NewNormalizer(Strict)
 	type stored struct {
@@ -116,6 +121,10 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		want := []string{"id VARCHAR", "version_id BIGINT", "last_updated TIMESTAMP WITH TIME ZONE"}
 		for _, n := range layout.Root {
 			want = append(want, n.Field.Name+" "+duckTypeName(n.sqlType()))
+			if n.Key {
+				want = append(want, KeyColumn(n.Field)+" BIGINT")
+				checkKeys(t, db, s.Table, n)
+			}
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: table columns differ from the layout:\n got %v\nwant %v", rt, got, want)
@@ -154,6 +163,39 @@ func roundTrip(t *testing.T, resources []fixtures.Resource) {
 		t.Errorf("read back %d resources, stored %d", checked, len(orig))
 	}
 	t.Logf("%d resources of %d types round-tripped", checked, len(byType))
+}
+
+// checkKeys compares a key column with RefKey of the reference strings.
+func checkKeys(t *testing.T, db *sql.DB, table string, n *Node) {
+	t.Helper()
+	hasRef := false
+	for _, c := range n.Children {
+		hasRef = hasRef || c.Field.Name == "reference"
+	}
+	ref := "NULL::VARCHAR"
+	if hasRef {
+		ref = QuoteIdent(n.Field.Name) + ".reference"
+	}
+	rows, err := db.Query(fmt.Sprintf("SELECT %s, %s FROM %s", ref, QuoteIdent(KeyColumn(n.Field)), QuoteIdent(table)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r *string
+		var k *int64
+		if err := rows.Scan(&r, &k); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r == nil && k != nil:
+			t.Errorf("%s.%s: key %d without a reference", table, KeyColumn(n.Field), *k)
+		case r != nil && k == nil:
+			t.Errorf("%s.%s: no key for %q", table, KeyColumn(n.Field), *r)
+		case r != nil && *k != RefKey(*r):
+			t.Errorf("%s.%s: key %d of %q is not RefKey's %d", table, KeyColumn(n.Field), *k, *r, RefKey(*r))
+		}
+	}
 }
 
 // duckTypeName spells a type as duckdb_columns() does (which quotes only

@@ -20,8 +20,8 @@ import (
 // testTime is the last_updated of every loaded resource.
 var testTime = time.Date(2024, 5, 6, 7, 8, 9, 123000000, time.UTC)
 
-// openDB opens an in-memory DuckDB with the session settings the store
-// uses.
+// openDB opens an in-memory DuckDB with the session settings and macros
+// the store has.
 func openDB(t testing.TB) *sql.DB {
 	t.Helper()
 	connector, err := duckdb.NewConnector("", nil)
@@ -33,6 +33,11 @@ func openDB(t testing.TB) *sql.DB {
 	t.Cleanup(func() { db.Close(); connector.Close() })
 	if _, err := db.Exec("SET TimeZone = 'UTC'"); err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range fhirflat.Macros { // the key columns' fhir_ref_key
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return db
 }

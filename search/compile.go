@@ -54,6 +54,9 @@ type builder struct {
 	// of the search's own clauses, with their arguments.
 	pre     []string
 	preArgs []any
+	// layouts gives the columns a type's tables have (nil: unknown, and
+	// no key column is used).
+	layouts func(typ string) (*fhirflat.Layout, error)
 }
 
 func (b *builder) arg(v any) string {
@@ -104,7 +107,13 @@ func (b *builder) anyItem(list string, cond func(x string) string) string {
 // Compile compiles a search. base is the server's FHIR base URL (for
 // absolute references to its own resources).
 func (c *Compiler) Compile(q *Query, base string) (*Plan, error) {
-	b := &builder{c: c, fields: map[string][]*fhirflat.Field{}, base: strings.TrimRight(base, "/")}
+	return c.compile(q, base, nil)
+}
+
+// compile compiles a search for tables with the given layouts (nil when
+// not known).
+func (c *Compiler) compile(q *Query, base string, layouts func(string) (*fhirflat.Layout, error)) (*Plan, error) {
+	b := &builder{c: c, fields: map[string][]*fhirflat.Field{}, base: strings.TrimRight(base, "/"), layouts: layouts}
 	var preds []string
 	for _, cl := range q.Clauses {
 		p, err := b.clause(q.Type, "r", cl)

@@ -176,7 +176,45 @@ func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args 
 	for i, t := range targets {
 		marks[i], args[i] = "?", t
 	}
-	return "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")", args, sufficient
+	sql = "struct_extract(" + item + ", 'reference') IN (" + strings.Join(marks, ", ") + ")"
+	if key := b.keyColumn(typ, alias, item); key != "" && oneKey(targets) {
+		// The key first: DuckDB compares it while scanning, and reads
+		// the strings only where it is equal. (It compares a column with
+		// one value while scanning, not with a list: with several keys,
+		// the key column would not help.)
+		sql = key + " = ? AND " + sql
+		args = append([]any{fhirflat.RefKey(targets[0])}, args...)
+	}
+	return sql, args, sufficient
+}
+
+// oneKey says every reference has the same key: Patient/1 and its
+// absolute forms do.
+func oneKey(refs []string) bool {
+	for _, r := range refs[1:] {
+		if fhirflat.RefKey(r) != fhirflat.RefKey(refs[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// keyColumn is the key column (fhirflat's key.go) of the column item of
+// typ's table aliased alias, or "" when the table has none for it.
+func (b *builder) keyColumn(typ, alias, item string) string {
+	if b.layouts == nil {
+		return ""
+	}
+	l, err := b.layouts(typ)
+	if err != nil {
+		return ""
+	}
+	for _, n := range l.Root {
+		if n.Key && item == alias+"."+fhirflat.QuoteIdent(n.Field.Name) {
+			return alias + "." + fhirflat.QuoteIdent(fhirflat.KeyColumn(n.Field))
+		}
+	}
+	return ""
 }
 
 // plainRef is a reference string to one resource, relative or absolute,

@@ -88,6 +88,30 @@ func TestReferenceTargets(t *testing.T) {
 		if fmt.Sprint(got) != tc.want || res.Total != len(got) {
 			t.Errorf("%s: %v (total %d), want %s", tc.query, got, res.Total, tc.want)
 		}
+		// The same search compiled without the key columns (a store
+		// made before they existed) finds the same.
+		keyed, err := c.compile(q, base, st.Layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := c.compile(q, base, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plain.Where, fhirflat.KeySuffix) {
+			t.Errorf("%s: compiled without layouts, the SQL reads a key column: %s", tc.query, plain.Where)
+		}
+		for _, p := range []*Plan{keyed, plain} {
+			if ids := planIDs(t, st, p); fmt.Sprint(ids) != tc.want {
+				t.Errorf("%s: the plan finds %v, want %s\n%s", tc.query, ids, tc.want, p.Where)
+			}
+		}
+	}
+	// a patient search tests the 8-byte keys before the strings
+	params, _ := url.ParseQuery("patient=p1")
+	q, _ := Parse(fhirflat.Default().Model(), "Observation", params, true)
+	if plan, err := c.compile(q, base, st.Layout); err != nil || !strings.Contains(plan.Where, `r."subject__key" = ? AND`) {
+		t.Errorf("patient=p1 does not test subject's key column: %v %v", plan, err)
 	}
 	var codeType string
 	if err := st.DB().QueryRow("SELECT data_type FROM duckdb_columns() WHERE table_name = 'observation' AND column_name = 'code'").Scan(&codeType); err != nil {
@@ -96,4 +120,23 @@ func TestReferenceTargets(t *testing.T) {
 	if !strings.Contains(codeType, "coding") {
 		t.Errorf("the token search did not grow code.coding: %s", codeType)
 	}
+}
+
+// planIDs runs a plan's predicate on its type's table: the ids it keeps.
+func planIDs(t *testing.T, st *engine.Store, p *Plan) []string {
+	t.Helper()
+	rows, err := st.DB().Query("SELECT r.id FROM main."+fhirflat.QuoteIdent(fhirflat.TableName(p.Type))+" AS r WHERE "+p.Where+" ORDER BY r.id", p.Args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }

@@ -46,7 +46,11 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 type needFunc func(*fhirflat.Schema, []*fhirflat.Field) fhirflat.Bits
 
 func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base string, need needFunc) (*Result, error) {
-	plan, err := c.Compile(q, base)
+	if err := st.Sync(ctx); err != nil {
+		return nil, err
+	}
+	// compiled after Sync, for the layouts the merged writes grew
+	plan, err := c.compile(q, base, st.Layout)
 	if err != nil {
 		return nil, err
 	}
@@ -54,9 +58,6 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 	incl = append(incl, q.Include...)
 	incl = append(incl, q.RevInclude...)
 	b := &builder{c: c, fields: plan.Fields, base: base, need: need}
-	if err := st.Sync(ctx); err != nil {
-		return nil, err
-	}
 	if err := ensure(ctx, st, c.b, plan.Fields, need); err != nil {
 		return nil, err
 	}
