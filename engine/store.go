@@ -36,9 +36,10 @@ type Store struct {
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
 
-	writeConn *sql.Conn  // the writer's connection (write.go)
-	mergeConn *sql.Conn  // the merger's connection (merge.go)
-	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
+	writeConn   *sql.Conn                    // the writer's connection (write.go)
+	insertStmts [maxInsertRows + 1]*sql.Stmt // the writer's INSERTs by row count (write.go)
+	mergeConn   *sql.Conn                    // the merger's connection (merge.go)
+	mergeMu     sync.Mutex                   // serializes use of mergeConn: merges, imports, new columns
 
 	pending pendingIndex
 	cache   *readCache
@@ -321,6 +322,11 @@ func (s *Store) Close() error {
 			st.Close()
 		}
 		s.stmtMu.Unlock()
+		for _, st := range s.insertStmts { // the writer has stopped
+			if st != nil {
+				st.Close()
+			}
+		}
 		s.writeConn.Close()
 		s.mergeConn.Close()
 		docsErr := s.closeDocs()
