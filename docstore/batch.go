@@ -40,6 +40,14 @@ func (b *Batch) Put(typ, id string, d Doc) error {
 	return b.add(typ, id, value{Doc: d}, false)
 }
 
+// PutFirst adds the first version of a resource, which nothing is kept
+// under yet, so no earlier one is looked up. (The loader may have put the
+// same version from the tables in between: it is replaced by itself, and a
+// segment the loader wrote keeps its file for that row.)
+func (b *Batch) PutFirst(typ, id string, d Doc) error {
+	return b.add(typ, id, value{Doc: d}, true)
+}
+
 // Segment is a file of rows the copy has taken (Store.TakeSegment).
 type Segment struct{ id uint64 }
 

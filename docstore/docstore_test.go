@@ -36,7 +36,7 @@ func TestPutGetAndCleanReopen(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "docs")
 	s := mustOpen(t, dir, "", false)
 	b := s.NewBatch()
-	if err := b.Put("Patient", "p1", doc(1, `{"id":"p1"}`)); err != nil {
+	if err := b.PutFirst("Patient", "p1", doc(1, `{"id":"p1"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Put("Patient", "p1", doc(2, `{"id":"p1","x":2}`)); err != nil {

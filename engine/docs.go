@@ -192,7 +192,11 @@ func (s *Store) putDocs(rows []staged) {
 	b := s.docs.NewBatch()
 	for _, st := range rows {
 		e := st.entry
-		if err := b.Put(st.k.typ, st.k.id, docstore.Doc{VersionID: e.versionID, LastUpdated: e.lastUpdated, Deleted: e.deleted, Row: e.row}); err != nil {
+		put := b.Put
+		if e.versionID == 1 { // no version was stored before (write.go)
+			put = b.PutFirst
+		}
+		if err := put(st.k.typ, st.k.id, docstore.Doc{VersionID: e.versionID, LastUpdated: e.lastUpdated, Deleted: e.deleted, Row: e.row}); err != nil {
 			s.docsFailed(err)
 			return
 		}

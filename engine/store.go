@@ -71,7 +71,10 @@ type Store struct {
 // StoreOptions tune a store.
 type StoreOptions struct {
 	// MergeInterval is how long writes may stay pending before the merger
-	// moves them into the typed tables on its own. Default 1s.
+	// moves them into the typed tables on its own (SQL and search merge
+	// what they need first). Default 5s: each merge has a fixed cost and
+	// competes with the writer, and creates from 16 clients at 1M ran
+	// at 1,650-1,670/s (p99 41-45 ms) with 1s, 1,877/s (p99 28 ms) with 5s.
 	MergeInterval time.Duration
 	// MergeRows starts a merge when this many writes are pending. Default 20,000.
 	MergeRows int
@@ -92,7 +95,7 @@ type StoreOptions struct {
 
 func (o StoreOptions) withDefaults() StoreOptions {
 	if o.MergeInterval <= 0 {
-		o.MergeInterval = time.Second
+		o.MergeInterval = 5 * time.Second
 	}
 	if o.MergeRows <= 0 {
 		o.MergeRows = 20000
