@@ -45,7 +45,10 @@ type Config struct {
 	// the memory one store's queries may use, in bytes (0: none).
 	QueryTimeout time.Duration
 	QueryMemory  int64
-	Store        engine.StoreOptions
+	// MaxBundleEntries limits the entries of a FHIR batch or transaction
+	// Bundle (0: 500, as HealthLake).
+	MaxBundleEntries int
+	Store            engine.StoreOptions
 	// S3 says how import jobs reach S3 (endpoint, path style); credentials
 	// come from the standard AWS chain.
 	S3 ingest.S3Config
@@ -156,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.control = control.NewHandler(control.Config{Engine: s.Engine, Region: cfg.Region, AccountID: cfg.AccountID, BaseURL: baseURL,
 		RequestsPerSecond: cfg.ControlRate, Burst: 2 * cfg.ControlRate, Logger: cfg.Logger, Imports: s.Imports})
-	fhir := fhirapi.NewHandler(fhirapi.Config{Engine: s.Engine, BaseURL: baseURL, Logger: cfg.Logger})
+	fhir := fhirapi.NewHandler(fhirapi.Config{Engine: s.Engine, BaseURL: baseURL, Logger: cfg.Logger, MaxBundleEntries: cfg.MaxBundleEntries})
 	verifier := &auth.Verifier{Keys: s.Credentials, Region: cfg.Region, Service: "healthlake"}
 	mux := http.NewServeMux()
 	mux.Handle("/", verifier.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

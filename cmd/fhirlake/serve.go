@@ -72,6 +72,7 @@ AWS Signature Version 4 (service healthlake).`,
 	f.IntVar(&cfg.ControlRate, "control-rate", 100, "control API requests per second per access key before ThrottlingException")
 	f.StringVar(&cfg.MySQLAddr, "mysql-addr", "", "MySQL-protocol address (default 127.0.0.1:3306, or a free port when taken; port 0: a free port; off: none)")
 	f.DurationVar(&cfg.QueryTimeout, "query-timeout", 5*time.Minute, "longest a SQL query may run")
+	f.IntVar(&cfg.MaxBundleEntries, "max-bundle-entries", 500, "most entries a FHIR batch or transaction Bundle may have (HealthLake: 500)")
 	f.Int64Var(&cfg.QueryMemory, "query-memory", 0, "bytes of memory a data store's SQL queries may use before they are stopped (0: no limit)")
 	f.StringVar(&cfg.Store.MemoryLimit, "memory-limit", "1GB", "memory each data store's DuckDB may use before it spills to disk (DuckDB syntax; empty: 80% of RAM)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
