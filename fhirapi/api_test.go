@@ -16,14 +16,14 @@ import (
 
 // testAPI is the FHIR API of one empty data store, served in-process.
 type testAPI struct {
-	t    *testing.T
+	t    testing.TB
 	eng  *engine.Engine
 	srv  *httptest.Server
 	base string
 	ds   string
 }
 
-func newTestAPI(t *testing.T) *testAPI {
+func newTestAPI(t testing.TB) *testAPI {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
