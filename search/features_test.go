@@ -226,6 +226,21 @@ func TestUnknownParameters(t *testing.T) {
 	if err != nil || len(q.Unknown) != 1 || len(q.Clauses) != 1 {
 		t.Errorf("lenient: %+v %v", q, err)
 	}
+	// special parameters and chains through unknown ones are ignored too
+	q, err = Parse(m, "Location", url.Values{"near": {"42|-71|10|km"}, "organization.frob": {"x"}, "name": {"x"}}, false)
+	if err != nil || len(q.Clauses) != 1 || len(q.Unknown) != 2 ||
+		!strings.Contains(strings.Join(q.Unknown, " "), `special search parameter "near"`) || !strings.Contains(strings.Join(q.Unknown, " "), "organization.frob") {
+		t.Errorf("lenient, special and chained: %+v %v", q, err)
+	}
+	for _, unsupported := range []url.Values{{"near": {"42|-71|10|km"}}, {"organization.frob": {"x"}}} {
+		if _, err := Parse(m, "Location", unsupported, true); err == nil {
+			t.Errorf("strict: %v accepted", unsupported)
+		}
+	}
+	// an unsupported modifier is refused even when lenient
+	if _, err := Parse(m, "Patient", url.Values{"gender:in": {"http://vs"}}, false); err == nil || !strings.Contains(err.Error(), ":in") {
+		t.Errorf("lenient :in: %v", err)
+	}
 	if _, err := Parse(m, "Patient", url.Values{"frobnicate": {"1"}}, true); err == nil || !strings.Contains(err.Error(), "frobnicate") {
 		t.Errorf("strict: %v", err)
 	}

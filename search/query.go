@@ -97,8 +97,11 @@ var resultParams = map[string]bool{
 	"_include": true, "_revinclude": true, "_format": true, "_pretty": true, "_contained": true, "_containedType": true,
 }
 
-// Parse reads a search's parameters for a resource type. Unknown
-// parameters are errors when strict, else listed in Query.Unknown.
+// Parse reads a search's parameters for a resource type. Unknown and
+// unsupported parameters (special ones such as near, and chains through
+// them) are errors when strict, else listed in Query.Unknown and ignored.
+// An unsupported modifier is always an error: FHIR asks servers to reject
+// it, since ignoring a modifier changes what a parameter matches.
 func Parse(m *r4.Model, typ string, params url.Values, strict bool) (*Query, error) {
 	q := &Query{Type: typ}
 	names := make([]string, 0, len(params))
@@ -165,7 +168,7 @@ func parseClause(m *r4.Model, typ, full, raw string) (*Clause, error) {
 		return nil, &unknownError{fmt.Sprintf("unknown search parameter %q for %s", name, typ)}
 	}
 	if c.Param.Type == "special" {
-		return nil, errorf("the special search parameter %q is not supported", name)
+		return nil, &unknownError{fmt.Sprintf("the special search parameter %q of %s is not supported", name, typ)}
 	}
 	if chained {
 		if c.Param.Type != "reference" {
@@ -184,8 +187,8 @@ func parseClause(m *r4.Model, typ, full, raw string) (*Clause, error) {
 		c.ChainType, c.Modifier = target, ""
 		inner, err := parseClause(m, target, chain, raw)
 		if err != nil {
-			if _, ok := err.(*unknownError); ok {
-				return nil, errorf("unknown search parameter %q for %s in the chain %s", strings.SplitN(chain, ".", 2)[0], target, full)
+			if u, ok := err.(*unknownError); ok {
+				return nil, &unknownError{fmt.Sprintf("%s in the chain %s", u.msg, full)}
 			}
 			return nil, err
 		}
