@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-
-	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
 // TestMergeReplacesOnlyWhatExists runs the merge's three ways of replacing
@@ -96,47 +94,4 @@ func TestMergeReplacesOnlyWhatExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("created again after its deletion")
-}
-
-// TestGroupsOfEverySizeLand writes groups on both of the writer's paths
-// (one INSERT up to maxInsertRows rows, an Appender beyond) and reads every
-// resource back after the store is closed and opened again.
-func TestGroupsOfEverySizeLand(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.duckdb")
-	s := openTestStore(t, path)
-	want := map[string]bool{}
-	for _, size := range []int{1, maxInsertRows, maxInsertRows + 1, 3 * maxInsertRows} {
-		var ops []Op
-		for i := 0; i < size; i++ {
-			id := fmt.Sprintf("g%d-%d", size, i)
-			row, err := fhirflat.Default().NewNormalizer(fhirflat.Strict).Normalize([]byte(patient(id, "group")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			row.JSON = append([]byte(nil), row.JSON...)
-			ops = append(ops, Op{Kind: Put, Type: "Patient", ID: id, Row: row})
-			want[id] = true
-		}
-		if _, err := s.Apply(ctx, ops); err != nil {
-			t.Fatalf("a group of %d: %v", size, err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openTestStore(t, path)
-	defer s.Close()
-	for id := range want {
-		if r, err := s.Read(ctx, "Patient", id); err != nil || r.VersionID != 1 {
-			t.Fatalf("Patient/%s after reopening: %+v %v", id, r, err)
-		}
-	}
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM main.patient) + (SELECT count(*) FROM _fhirlake.pending)").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n != len(want) {
-		t.Fatalf("%d rows stored for %d resources", n, len(want))
-	}
 }
