@@ -252,8 +252,8 @@ const maxListedIDs = 1000
 // run. A few ids are listed literally so that DuckDB looks them up in the
 // primary-key index; more are a subquery.
 func (s *Store) replacedIDs(ctx context.Context, lit string) (string, error) {
-	rows, err := s.mergeConn.QueryContext(ctx, fmt.Sprintf(
-		"SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1 LIMIT %d", lit, maxListedIDs+1))
+	query := fmt.Sprintf("SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1", lit)
+	rows, err := s.mergeConn.QueryContext(ctx, fmt.Sprintf("%s LIMIT %d", query, maxListedIDs+1))
 	if err != nil {
 		return "", err
 	}
@@ -264,7 +264,7 @@ func (s *Store) replacedIDs(ctx context.Context, lit string) (string, error) {
 		if err := rows.Scan(&id); err != nil {
 			return "", err
 		}
-		ids = append(ids, "'"+strings.ReplaceAll(id, "'", "''")+"'")
+		ids = append(ids, fhirflat.QuoteString(id))
 	}
 	if err := rows.Err(); err != nil {
 		return "", err
@@ -273,7 +273,7 @@ func (s *Store) replacedIDs(ctx context.Context, lit string) (string, error) {
 	case len(ids) == 0:
 		return "", nil
 	case len(ids) > maxListedIDs:
-		return fmt.Sprintf("(SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1)", lit), nil
+		return "(" + query + ")", nil
 	}
 	return "(" + strings.Join(ids, ", ") + ")", nil
 }
