@@ -18,19 +18,14 @@ package fhirflat
 //
 //	fhir_extension(extension, 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex') = 'F'
 var Macros = []string{
-	`CREATE OR REPLACE MACRO fhir_date_lo(s) AS CASE
-  WHEN s IS NULL THEN NULL
-  WHEN length(s) = 4 THEN CAST(s || '-01-01 00:00:00+00' AS TIMESTAMPTZ)
-  WHEN length(s) = 7 THEN CAST(s || '-01 00:00:00+00' AS TIMESTAMPTZ)
-  WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ)
-  ELSE CAST(s AS TIMESTAMPTZ) END`,
-	`CREATE OR REPLACE MACRO fhir_date_hi(s) AS CASE
-  WHEN s IS NULL THEN NULL
-  WHEN length(s) = 4 THEN CAST(s || '-01-01 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 YEAR - INTERVAL 1 MICROSECOND
-  WHEN length(s) = 7 THEN CAST(s || '-01 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND
-  WHEN length(s) = 10 THEN CAST(s || ' 00:00:00+00' AS TIMESTAMPTZ) + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND
-  WHEN contains(s, '.') THEN CAST(s AS TIMESTAMPTZ)
-  ELSE CAST(s AS TIMESTAMPTZ) + INTERVAL 1 SECOND - INTERVAL 1 MICROSECOND END`,
+	// one cast of the text completed to an instant: a search's statement
+	// is bound again at each execution, at a cost that grows with the
+	// expressions macros expand to
+	`CREATE OR REPLACE MACRO fhir_date_lo(s) AS
+  CAST(s || CASE WHEN length(s) > 10 THEN '' ELSE substr('-01-01T00:00:00Z', length(s) - 3) END AS TIMESTAMPTZ)`,
+	`CREATE OR REPLACE MACRO fhir_date_hi(s) AS fhir_date_lo(s) + CASE length(s)
+  WHEN 4 THEN INTERVAL 1 YEAR WHEN 7 THEN INTERVAL 1 MONTH WHEN 10 THEN INTERVAL 1 DAY
+  ELSE CASE WHEN contains(s, '.') THEN INTERVAL 1 MICROSECOND ELSE INTERVAL 1 SECOND END END - INTERVAL 1 MICROSECOND`,
 	`CREATE OR REPLACE MACRO fhir_ref_key(s) AS ('0x' || md5(CASE WHEN contains(s, '://') OR contains(s, '/_history/')
   THEN coalesce(nullif(regexp_extract(s, '` + refTail + `', 1), ''), s) ELSE s END)[1:15])::BIGINT`,
 	`CREATE OR REPLACE MACRO fhir_extension(ext, url) AS list_transform(

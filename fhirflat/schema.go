@@ -101,6 +101,15 @@ func (s *Schema) Field(name string) *Field { return s.byName[name] }
 // Field returns the struct field for a JSON key, or nil.
 func (f *Field) Field(name string) *Field { return f.byName[name] }
 
+// Root is the top-level field f is in (f itself at the top level): the
+// table column holding it.
+func (f *Field) Root() *Field {
+	for f.Parent != nil {
+		f = f.Parent
+	}
+	return f
+}
+
 // Builder builds and caches schemas for one set of options.
 type Builder struct {
 	model *r4.Model

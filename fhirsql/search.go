@@ -35,6 +35,10 @@ type SQLPart struct {
 	// BOOLEAN, TIMESTAMPTZ (instants), a STRUCT laid out as the table's
 	// column, or JSON (FHIR JSON: extensions, contained resources).
 	SQLType string
+	// Column is the top-level field whose column's value the items are,
+	// when they are exactly that (Observation.effective as dateTime), or
+	// nil: a table without the column has no items of the part.
+	Column *fhirflat.Field
 }
 
 // Single returns the only part, and false when there are several (or
@@ -85,7 +89,11 @@ func CompileCollection(expr *fhirpath.Expr, resourceType string, b *fhirflat.Bui
 			out.Parts = append(out.Parts, part)
 			continue
 		}
-		out.Parts = append(out.Parts, SQLPart{SQL: c.list(a), Type: a.t.typeName(), SQLType: a.t.sqlType()})
+		part := SQLPart{SQL: c.list(a), Type: a.t.typeName(), SQLType: a.t.sqlType()}
+		if f := a.t.field; f != nil && f.Parent == nil && a.guard == "" && a.sql == alias+"."+ident(f.Name) {
+			part.Column = f
+		}
+		out.Parts = append(out.Parts, part)
 	}
 	out.Fields = uniqueFields(*c.used)
 	return out, nil

@@ -74,10 +74,12 @@ func (b *builder) collection(typ string, p *r4.SearchParam, alias string) (fhirs
 	k := exprKey{typ, p.URL, alias}
 	if v, ok := b.c.cache.Load(k); ok {
 		cv := v.(*compiled)
-		if cv.err == nil {
-			b.fields[typ] = append(b.fields[typ], cv.expr.Fields...)
+		if cv.err != nil {
+			return cv.expr, cv.err
 		}
-		return cv.expr, cv.err
+		x := b.present(typ, cv.expr)
+		b.fields[typ] = append(b.fields[typ], x.Fields...)
+		return x, nil
 	}
 	src := p.ExpressionFor(typ)
 	cv := &compiled{}
@@ -89,10 +91,57 @@ func (b *builder) collection(typ string, p *r4.SearchParam, alias string) (fhirs
 		cv.err = errorf("search parameter %s of %s cannot be run in SQL: %v", p.Code, typ, err)
 	}
 	b.c.cache.Store(k, cv)
-	if cv.err == nil {
-		b.fields[typ] = append(b.fields[typ], cv.expr.Fields...)
+	if cv.err != nil {
+		return cv.expr, cv.err
 	}
-	return cv.expr, cv.err
+	x := b.present(typ, cv.expr)
+	b.fields[typ] = append(b.fields[typ], x.Fields...)
+	return x, nil
+}
+
+// present drops the parts of x whose items are a column the table of typ
+// does not have: the table grows a column when a write holds its element
+// (Layout), so no row has items there. A search on Observation.effective
+// then tests the one or two choices the data uses, not all four: DuckDB
+// binds and plans a prepared statement again at every execution, and
+// that costs in proportion to the predicate's size. The fields of the
+// dropped parts are dropped too (the search need not add their columns)
+// when every part kept is a column; otherwise they stay.
+func (b *builder) present(typ string, x fhirsql.SQLExpr) fhirsql.SQLExpr {
+	if b.layouts == nil {
+		return x
+	}
+	l, err := b.layouts(typ)
+	if err != nil || l == nil {
+		return x
+	}
+	var kept []fhirsql.SQLPart
+	dropped := map[*fhirflat.Field]bool{}
+	columns := true // every kept part is a column
+	for _, p := range x.Parts {
+		switch {
+		case p.Column != nil && !l.Has(p.Column):
+			dropped[p.Column] = true
+		case p.Column == nil:
+			columns = false
+			fallthrough
+		default:
+			kept = append(kept, p)
+		}
+	}
+	if len(dropped) == 0 {
+		return x
+	}
+	out := fhirsql.SQLExpr{Parts: kept, Fields: x.Fields}
+	if columns {
+		out.Fields = nil
+		for _, f := range x.Fields {
+			if !dropped[f.Root()] {
+				out.Fields = append(out.Fields, f)
+			}
+		}
+	}
+	return out
 }
 
 // anyItem is true when some item x of list satisfies cond(x).

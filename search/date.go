@@ -94,9 +94,11 @@ func (b *builder) dateCond(lo, hi, prefix string, r dateRange) string {
 	case "lt":
 		return lo + " < " + plo()
 	case "ge":
-		return "(" + hi + " >= " + phi() + " OR " + eq() + ")"
+		// above the value, or within it: (hi >= phi) OR (lo >= plo AND hi < phi)
+		return "(" + hi + " >= " + phi() + " OR " + lo + " >= " + plo() + ")"
 	case "le":
-		return "(" + lo + " < " + plo() + " OR " + eq() + ")"
+		// below the value, or within it: (lo < plo) OR (lo >= plo AND hi < phi)
+		return "(" + lo + " < " + plo() + " OR " + hi + " < " + phi() + ")"
 	case "sa":
 		return lo + " >= " + phi()
 	case "eb":
