@@ -160,8 +160,13 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (*Reso
 // HistoryOptions select entries of a history.
 type HistoryOptions struct {
 	Since time.Time // only versions updated at or after Since
-	At    time.Time // only versions current at At (zero: no limit)
-	Count int       // at most Count entries (0: all)
+	// At and AtEnd, when set, keep the versions that were current at some
+	// time in [At, AtEnd) (FHIR's _at, a date's precision being a period).
+	At, AtEnd time.Time
+	// Before, when set, leaves out the versions written after it: the
+	// history as it was then (the pages after the first of a history).
+	Before time.Time
+	Count  int // at most Count entries (0: all)
 }
 
 // History lists the versions of one resource (id set), of a type (id
@@ -190,20 +195,33 @@ func (s *Store) History(ctx context.Context, typ, id string, opts HistoryOptions
 			where += " AND id = ?"
 			a = append(a, id)
 		}
-		if !opts.Since.IsZero() {
+		if !opts.Before.IsZero() {
+			where += " AND last_updated <= ?"
+			a = append(a, opts.Before)
+		}
+		if !opts.At.IsZero() {
+			where += " AND last_updated < ?"
+			a = append(a, opts.AtEnd)
+		} else if !opts.Since.IsZero() {
 			where += " AND last_updated >= ?"
 			a = append(a, opts.Since)
 		}
-		if !opts.At.IsZero() {
-			where += " AND last_updated <= ?"
-			a = append(a, opts.At)
-		}
 		lit := "'" + t + "'"
-		parts = append(parts,
-			"SELECT "+lit+" AS type, last_updated, version_id, to_json(t)::VARCHAR AS row, false AS deleted FROM main."+fhirflat.QuoteIdent(schema.Table)+" t"+where,
-			"SELECT "+lit+", last_updated, version_id, to_json(h)::VARCHAR, h.deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(t))+" h"+where)
+		part := "SELECT " + lit + " AS type, id, last_updated, version_id, to_json(t)::VARCHAR AS row, false AS deleted FROM main." + fhirflat.QuoteIdent(schema.Table) + " t" + where +
+			" UNION ALL SELECT " + lit + ", id, last_updated, version_id, to_json(h)::VARCHAR, h.deleted FROM main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(t)) + " h" + where
 		args = append(args, a...)
 		args = append(args, a...)
+		if !opts.At.IsZero() {
+			// written before the period ends, and replaced (if at all)
+			// after it begins
+			part = "SELECT * FROM (" + part + ") QUALIFY coalesce(lead(last_updated) OVER (PARTITION BY id ORDER BY version_id), 'infinity'::TIMESTAMPTZ) > ?"
+			args = append(args, opts.At)
+			if !opts.Since.IsZero() {
+				part = "SELECT * FROM (" + part + ") WHERE last_updated >= ?"
+				args = append(args, opts.Since)
+			}
+		}
+		parts = append(parts, "SELECT type, last_updated, version_id, row, deleted FROM ("+part+")")
 	}
 	q := strings.Join(parts, " UNION ALL ") + " ORDER BY last_updated DESC, version_id DESC"
 	if opts.Count > 0 {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
@@ -16,7 +17,7 @@ func (h *Handler) history(r *request, typ, id string) error {
 	var opts engine.HistoryOptions
 	for name := range q {
 		switch name {
-		case "_count", "_since", "_at", "_offset", "_format":
+		case "_count", "_since", "_at", "_offset", "_snapshot", "_format":
 		default:
 			if strictHandling(r.Request) {
 				return badRequest("unknown history parameter %q (supported: _count, _since, _at)", name)
@@ -31,11 +32,20 @@ func (h *Handler) history(r *request, typ, id string) error {
 		opts.Since = t
 	}
 	if s := q.Get("_at"); s != "" {
-		t, err := parseInstantParam(s)
+		lo, hi, err := parsePeriodParam(s)
 		if err != nil {
 			return badRequest("_at: %v", err)
 		}
-		opts.At = t
+		opts.At, opts.AtEnd = lo, hi
+	}
+	if s := q.Get("_snapshot"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return badRequest("_snapshot must be an instant (as in the page links), not %q", s)
+		}
+		opts.Before = t
+	} else {
+		opts.Before = time.Now().UTC()
 	}
 	count := 100
 	if s := q.Get("_count"); s != "" {
@@ -77,11 +87,15 @@ func (h *Handler) history(r *request, typ, id string) error {
 	}
 	self := r.base + "/" + historyPath(typ, id)
 	links := []link{{Relation: "self", URL: self + "?" + r.URL.RawQuery}}
+	// the other pages leave out what is written after this one
+	page := func(offset int) string {
+		return self + "?" + withParams(q, "_offset", strconv.Itoa(offset), "_snapshot", opts.Before.Format(time.RFC3339Nano))
+	}
 	if more {
-		links = append(links, link{Relation: "next", URL: self + "?" + withParam(q, "_offset", strconv.Itoa(offset+count))})
+		links = append(links, link{Relation: "next", URL: page(offset + count)})
 	}
 	if offset > 0 {
-		links = append(links, link{Relation: "previous", URL: self + "?" + withParam(q, "_offset", strconv.Itoa(max(0, offset-count)))})
+		links = append(links, link{Relation: "previous", URL: page(max(0, offset-count))})
 	}
 	b := newBundle("history", -1, links)
 	for _, res := range list {
@@ -120,12 +134,17 @@ func historyPath(typ, id string) string {
 	return "_history"
 }
 
-func withParam(q url.Values, name, value string) string {
+func withParam(q url.Values, name, value string) string { return withParams(q, name, value) }
+
+// withParams is q with parameters set, given as name, value pairs.
+func withParams(q url.Values, nameValues ...string) string {
 	c := url.Values{}
 	for k, v := range q {
 		c[k] = v
 	}
-	c.Set(name, value)
+	for i := 0; i+1 < len(nameValues); i += 2 {
+		c.Set(nameValues[i], nameValues[i+1])
+	}
 	return c.Encode()
 }
 
@@ -133,6 +152,44 @@ func writeJSON(r *request, status int, body []byte) {
 	r.w.Header().Set("Content-Type", fhirJSON)
 	r.w.WriteHeader(status)
 	_, _ = r.w.Write(body)
+}
+
+// fractionStep is the precision of an instant's text: a second, or the
+// last digit of its fraction (a microsecond at least).
+func fractionStep(s string) time.Duration {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return time.Second
+	}
+	step := time.Second
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' || step <= time.Microsecond {
+			break
+		}
+		step /= 10
+	}
+	return step
+}
+
+// parsePeriodParam reads a date or instant as the period its precision
+// covers: [lo, hi).
+func parsePeriodParam(s string) (lo, hi time.Time, err error) {
+	for _, l := range []struct {
+		layout string
+		step   func(time.Time) time.Time
+	}{
+		{time.RFC3339Nano, func(t time.Time) time.Time { return t.Add(fractionStep(s)) }},
+		{"2006-01-02T15:04:05", func(t time.Time) time.Time { return t.Add(time.Second) }},
+		{"2006-01-02T15:04", func(t time.Time) time.Time { return t.Add(time.Minute) }},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+	} {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t, l.step(t), nil
+		}
+	}
+	return time.Time{}, time.Time{}, fmt.Errorf("%q is not a date or instant", s)
 }
 
 // parseInstantParam reads a FHIR instant or date-time search value.

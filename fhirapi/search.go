@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/search"
@@ -103,11 +104,16 @@ func (h *Handler) searchBundle(r *request, typ string, params url.Values, comp *
 		return nil, err
 	}
 	links := []link{{Relation: "self", URL: self + "?" + params.Encode()}}
+	// the other pages are taken at the instant this one was: stable
+	// while resources are written between two page requests
+	page := func(offset int) string {
+		return self + "?" + withParams(params, "_offset", strconv.Itoa(offset), "_snapshot", res.Snapshot.Format(time.RFC3339Nano))
+	}
 	if res.More {
-		links = append(links, link{Relation: "next", URL: self + "?" + withParam(params, "_offset", strconv.Itoa(res.Offset+res.Count))})
+		links = append(links, link{Relation: "next", URL: page(res.Offset + res.Count)})
 	}
 	if res.Offset > 0 && res.Count > 0 {
-		links = append(links, link{Relation: "previous", URL: self + "?" + withParam(params, "_offset", strconv.Itoa(max(0, res.Offset-res.Count)))})
+		links = append(links, link{Relation: "previous", URL: page(max(0, res.Offset-res.Count))})
 	}
 	b := newBundle("searchset", res.Total, links)
 	for _, m := range res.Matches {
@@ -308,6 +314,7 @@ func (h *Handler) everything(r *request, id string) error {
 			if !res.More {
 				break
 			}
+			q.Snapshot = res.Snapshot // the next pages as of the first
 		}
 	}
 	writeJSON(r, http.StatusOK, b.finish())

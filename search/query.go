@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fhirlake/fhirlake/r4"
 )
@@ -19,8 +20,13 @@ type Query struct {
 	Type    string
 	Clauses []*Clause // ANDed
 	// Result parameters.
-	Count      int // page size (0: default)
-	Offset     int
+	Count  int // page size (0: default)
+	Offset int
+	// Snapshot, when set, is the instant the matches are taken at (the
+	// _snapshot of a page link): the resources as they were then, so the
+	// pages after the first neither shift nor change when resources are
+	// written meanwhile.
+	Snapshot   time.Time
 	Sort       []SortKey
 	Total      string // none, estimate, accurate ("": default)
 	Summary    string
@@ -93,7 +99,7 @@ func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(f
 
 // resultParams are handled by Parse itself.
 var resultParams = map[string]bool{
-	"_count": true, "_offset": true, "_sort": true, "_total": true, "_summary": true, "_elements": true,
+	"_count": true, "_offset": true, "_snapshot": true, "_sort": true, "_total": true, "_summary": true, "_elements": true,
 	"_include": true, "_revinclude": true, "_format": true, "_pretty": true, "_contained": true, "_containedType": true,
 }
 
@@ -352,6 +358,12 @@ func (q *Query) result(m *r4.Model, name string, values []string) error {
 			return errorf("_offset must be a whole number, not %q", last)
 		}
 		q.Offset = n
+	case "_snapshot":
+		t, err := time.Parse(time.RFC3339Nano, last)
+		if err != nil {
+			return errorf("_snapshot must be an instant (as in the page links), not %q", last)
+		}
+		q.Snapshot = t.UTC()
 	case "_total":
 		switch last {
 		case "none", "estimate", "accurate":

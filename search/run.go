@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -26,6 +27,9 @@ type Result struct {
 	More     bool // a next page exists
 	Count    int  // the page size used
 	Offset   int
+	// Snapshot is the instant the matches were taken at: the query's, or
+	// the time the search began; the links to other pages carry it.
+	Snapshot time.Time
 }
 
 // Run runs a search on a store: the store's pending writes are merged
@@ -46,6 +50,7 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 type needFunc func(*fhirflat.Schema, []*fhirflat.Field) fhirflat.Bits
 
 func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base string, need needFunc) (*Result, error) {
+	began := time.Now().UTC()
 	if err := st.Sync(ctx); err != nil {
 		return nil, err
 	}
@@ -61,7 +66,7 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 	if err := ensure(ctx, st, c.b, plan.Fields, need); err != nil {
 		return nil, err
 	}
-	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset}
+	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset, Snapshot: began}
 	if res.Count == 0 && q.Summary != "count" {
 		res.Count = DefaultCount
 	}
@@ -72,6 +77,10 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 		res.Count = 0
 	}
 	table := "main." + fhirflat.QuoteIdent(fhirflat.TableName(q.Type))
+	if !q.Snapshot.IsZero() {
+		res.Snapshot = q.Snapshot
+		table = snapshot(q.Type, q.Snapshot)
+	}
 	if res.Count > 0 {
 		args := append(plan.Args[:len(plan.Args):len(plan.Args)], res.Count+1, q.Offset)
 		rows, err := page(ctx, st, q.Type, table, plan, args)
@@ -345,4 +354,19 @@ func (b *builder) referencing(ctx context.Context, st *engine.Store, typ string,
 	sql := fmt.Sprintf("SELECT to_json(r)::VARCHAR FROM main.%s AS r WHERE list_has_any(%s, [%s]) ORDER BY r.id LIMIT %d",
 		fhirflat.QuoteIdent(fhirflat.TableName(typ)), refs, marks, maxIncluded)
 	return queryRows(ctx, st, typ, sql, args, false)
+}
+
+// snapshot is a type's resources as they were at an instant: the current
+// rows written by then, and for resources written again (or deleted)
+// since, the version from history that was current then.
+func snapshot(typ string, at time.Time) string {
+	table := "main." + fhirflat.QuoteIdent(fhirflat.TableName(typ))
+	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))
+	t := "'" + at.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
+	return fmt.Sprintf(`(SELECT * FROM %[1]s WHERE last_updated <= %[3]s
+UNION ALL BY NAME
+SELECT * EXCLUDE (deleted) FROM (
+  SELECT * FROM %[2]s WHERE last_updated <= %[3]s
+  QUALIFY row_number() OVER (PARTITION BY id ORDER BY version_id DESC) = 1)
+WHERE NOT deleted AND id NOT IN (SELECT id FROM %[1]s WHERE last_updated <= %[3]s))`, table, history, t)
 }
