@@ -28,7 +28,9 @@ type Result struct {
 	Count    int  // the page size used
 	Offset   int
 	// Snapshot is the instant the matches were taken at: the query's, or
-	// the time the search began; the links to other pages carry it.
+	// the time the search began; the links to other pages carry it. (A
+	// write acknowledged while a first page is being taken, within its
+	// few milliseconds, can be on that page and not in the later ones.)
 	Snapshot time.Time
 }
 
