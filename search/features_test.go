@@ -266,7 +266,7 @@ func TestUnknownParameters(t *testing.T) {
 // FuzzParse: any query string parses or fails with an *Error, and what
 // parses compiles or fails with an *Error: never a panic.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"name=smith", "birthdate=ge2000-01", "subject:Patient.name=x", "_has:Observation:patient:code=1", "code=a|b,c", "value-quantity=gt1.5|http://u|mg", "_sort=-date&_include=Observation:patient", "component-code-value-quantity=a|b$lt3"} {
+	for _, s := range []string{"name=smith", "birthdate=ge2000-01", "subject:Patient.name=x", "_has:Observation:patient:code=1", "code=a|b,c", "value-quantity=gt1.5|http://u|mg", "_sort=-date&_include=Observation:patient", "component-code-value-quantity=a|b$lt3", "_snapshot=2026-11-26T08:00:00.123456Z&_offset=10"} {
 		f.Add("Observation", s)
 		f.Add("Patient", s)
 	}
