@@ -57,6 +57,8 @@ type builder struct {
 	// layouts gives the columns a type's tables have (nil: unknown, and
 	// no key column is used).
 	layouts func(typ string) (*fhirflat.Layout, error)
+	// keyed says a prefilter tests a key column.
+	keyed bool
 }
 
 func (b *builder) arg(v any) string {
@@ -187,7 +189,14 @@ func (c *Compiler) compile(q *Query, base string, layouts func(string) (*fhirfla
 		return nil, err
 	}
 	args := b.args
-	if len(b.pre) > 0 {
+	switch {
+	case b.keyed:
+		// a key column's equality: DuckDB tests it while scanning and
+		// skips the row groups its statistics exclude, whatever else
+		// the predicate holds
+		where = strings.Join(b.pre, " AND ") + " AND " + where
+		args = append(append([]any{}, b.preArgs...), b.args...)
+	case len(b.pre) > 0:
 		// DuckDB applies a condition on one column while it scans, before
 		// it reads the other columns, and the rest afterwards: the
 		// prefilters alone on one side, the whole predicate in a CASE on
@@ -223,10 +232,11 @@ func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
 	if cl.Modifier == "missing" {
 		return b.missing(x, cl)
 	}
-	pre, preArgs, sufficient := b.refPrefilter(typ, alias, cl)
+	pre, preArgs, sufficient, keyed := b.refPrefilter(typ, alias, cl)
 	if pre != "" && alias == "r" {
 		// a clause of the search itself: Compile puts it first
 		b.pre = append(b.pre, pre)
+		b.keyed = b.keyed || keyed
 		b.preArgs = append(b.preArgs, preArgs...)
 		if sufficient {
 			return "true", nil

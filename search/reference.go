@@ -120,27 +120,27 @@ var resolveIs = regexp.MustCompile(`\.where\(resolve\(\) is ([A-Za-z]+)\)`)
 // expression's where(resolve() is T) asks for, so a reference equal to
 // one of them passes every test of the exact predicate.
 // The SQL's arguments are returned, not added to the builder's.
-func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args []any, sufficient bool) {
+func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args []any, sufficient, keyed bool) {
 	if cl.Param.Type != "reference" || cl.Modifier == "identifier" || cl.Modifier == "missing" || cl.Modifier == "not" {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	src := cl.Param.ExpressionFor(typ)
 	relaxed := resolveIs.ReplaceAllString(src, "")
 	e, err := fhirpath.Parse(relaxed)
 	if err != nil {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	x, err := fhirsql.CompileCollection(e, typ, b.c.b, alias)
 	if err != nil {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	part, ok := x.Single()
 	if !ok || part.Type != "Reference" {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	item, ok := fhirsql.SingleItem(part.SQL)
 	if !ok {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	isType := ""
 	switch tests := resolveIs.FindAllStringSubmatch(src, -1); len(tests) {
@@ -155,14 +155,14 @@ func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args 
 	for _, v := range cl.Values {
 		exact, suffix, ok := b.refTargets(cl.Param, cl.Modifier, v)
 		if len(suffix) > 0 {
-			return "", nil, false
+			return "", nil, false, false
 		}
 		if ok {
 			targets = append(targets, exact...)
 		}
 	}
 	if len(targets) == 0 {
-		return "", nil, false
+		return "", nil, false, false
 	}
 	for _, t := range targets {
 		m := plainRef.FindStringSubmatch(t)
@@ -184,8 +184,9 @@ func (b *builder) refPrefilter(typ, alias string, cl *Clause) (sql string, args 
 		// the key column would not help.)
 		sql = key + " = ? AND " + sql
 		args = append([]any{fhirflat.RefKey(targets[0])}, args...)
+		keyed = true
 	}
-	return sql, args, sufficient
+	return sql, args, sufficient, keyed
 }
 
 // oneKey says every reference has the same key: Patient/1 and its
