@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
+	"github.com/fhirlake/fhirlake/search"
 )
 
 // history serves the instance (id set), type (typ set) and system history.
@@ -25,14 +25,14 @@ func (h *Handler) history(r *request, typ, id string) error {
 		}
 	}
 	if s := q.Get("_since"); s != "" {
-		t, err := parseInstantParam(s)
+		t, _, err := search.ParseDate(s)
 		if err != nil {
 			return badRequest("_since: %v", err)
 		}
 		opts.Since = t
 	}
 	if s := q.Get("_at"); s != "" {
-		lo, hi, err := parsePeriodParam(s)
+		lo, hi, err := search.ParseDate(s)
 		if err != nil {
 			return badRequest("_at: %v", err)
 		}
@@ -152,52 +152,4 @@ func writeJSON(r *request, status int, body []byte) {
 	r.w.Header().Set("Content-Type", fhirJSON)
 	r.w.WriteHeader(status)
 	_, _ = r.w.Write(body)
-}
-
-// fractionStep is the precision of an instant's text: a second, or the
-// last digit of its fraction (a microsecond at least).
-func fractionStep(s string) time.Duration {
-	i := strings.IndexByte(s, '.')
-	if i < 0 {
-		return time.Second
-	}
-	step := time.Second
-	for _, c := range s[i+1:] {
-		if c < '0' || c > '9' || step <= time.Microsecond {
-			break
-		}
-		step /= 10
-	}
-	return step
-}
-
-// parsePeriodParam reads a date or instant as the period its precision
-// covers: [lo, hi).
-func parsePeriodParam(s string) (lo, hi time.Time, err error) {
-	for _, l := range []struct {
-		layout string
-		step   func(time.Time) time.Time
-	}{
-		{time.RFC3339Nano, func(t time.Time) time.Time { return t.Add(fractionStep(s)) }},
-		{"2006-01-02T15:04:05", func(t time.Time) time.Time { return t.Add(time.Second) }},
-		{"2006-01-02T15:04", func(t time.Time) time.Time { return t.Add(time.Minute) }},
-		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
-		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
-		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
-	} {
-		if t, err := time.Parse(l.layout, s); err == nil {
-			return t, l.step(t), nil
-		}
-	}
-	return time.Time{}, time.Time{}, fmt.Errorf("%q is not a date or instant", s)
-}
-
-// parseInstantParam reads a FHIR instant or date-time search value.
-func parseInstantParam(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02", "2006-01", "2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date or instant", s)
 }

@@ -10,6 +10,13 @@ import (
 // dateRange is the instants a search date covers: [Lo, Hi).
 type dateRange struct{ Lo, Hi time.Time }
 
+// ParseDate reads a FHIR date or instant (as in search values, _since
+// and _at) as the period of instants its precision covers: [lo, hi).
+func ParseDate(s string) (lo, hi time.Time, err error) {
+	r, err := parseDate(s)
+	return r.Lo, r.Hi, err
+}
+
 // parseDate reads a search date (YYYY, YYYY-MM, YYYY-MM-DD, or a date-time
 // to the minute, second or fraction, with an optional zone; no zone is UTC)
 // as the range of instants its precision covers.
@@ -26,12 +33,9 @@ func parseDate(s string) (dateRange, error) {
 		{"2006-01-02T15:04:05Z07:00", func(t time.Time) time.Time { return t.Add(time.Second) }},
 		{"2006-01-02T15:04:05", func(t time.Time) time.Time { return t.Add(time.Second) }},
 	}
-	for _, l := range layouts {
-		if t, err := time.Parse(l.layout, s); err == nil {
-			return dateRange{t.UTC(), l.step(t).UTC()}, nil
-		}
-	}
-	// fractional seconds: precision of the digits given
+	// a fraction first, its precision that of the digits given: Go
+	// parses a fraction after the seconds even where the layout has
+	// none, which would make it a whole second
 	if i := strings.IndexByte(s, '.'); i > 0 {
 		frac := s[i+1:]
 		digits := len(frac) - len(strings.TrimLeft(frac, "0123456789"))
@@ -43,6 +47,11 @@ func parseDate(s string) (dateRange, error) {
 				}
 				return dateRange{t.UTC(), t.Add(step).UTC()}, nil
 			}
+		}
+	}
+	for _, l := range layouts {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return dateRange{t.UTC(), l.step(t).UTC()}, nil
 		}
 	}
 	return dateRange{}, errorf("%q is not a search date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm[:ss[.fff]][zone])", s)
