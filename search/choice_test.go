@@ -3,10 +3,8 @@ package search
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -18,12 +16,7 @@ import (
 // is found by the next search.
 func TestChoicesTheDataLacks(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := engine.OpenStore(ctx, "choices", filepath.Join(dir, "s.duckdb"), filepath.Join(dir, "staging"), fhirflat.Default(), engine.StoreOptions{MergeInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := emptyStore(t, "choices")
 	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
 	put := func(id, effective string) {
 		t.Helper()

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -20,12 +18,7 @@ import (
 // matches only itself.
 func TestReferenceTargets(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := engine.OpenStore(ctx, "refs", filepath.Join(dir, "s.duckdb"), filepath.Join(dir, "staging"), fhirflat.Default(), engine.StoreOptions{MergeInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := emptyStore(t, "refs")
 	const base = "https://fhir.example/r4"
 	refs := map[string]string{
 		"relative":  "Patient/p1",

@@ -76,6 +76,19 @@ func fixtureStore(t *testing.T) (*engine.Store, *oracle) {
 	return testStore, testOrac
 }
 
+// emptyStore opens a store of its own in a temporary folder, closed when
+// the test ends.
+func emptyStore(t *testing.T, name string) *engine.Store {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := engine.OpenStore(context.Background(), name, filepath.Join(dir, "s.duckdb"), filepath.Join(dir, "staging"), fhirflat.Default(), engine.StoreOptions{MergeInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 func bundleResources(path string) ([][]byte, error) {
 	data, err := fixtures.ReadBundle(path)
 	if err != nil {
