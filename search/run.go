@@ -359,8 +359,10 @@ func (b *builder) referencing(ctx context.Context, st *engine.Store, typ string,
 }
 
 // snapshot is a type's resources as they were at an instant: the current
-// rows written by then, and for resources written again (or deleted)
-// since, the version from history that was current then.
+// rows written by then, and for the resources written again (or deleted)
+// since, the version from history that was current then. Only those
+// resources' history is read: their ids are the rows written after the
+// instant, few, at the end of the tables.
 func snapshot(typ string, at time.Time) string {
 	table := "main." + fhirflat.QuoteIdent(fhirflat.TableName(typ))
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))
@@ -368,7 +370,8 @@ func snapshot(typ string, at time.Time) string {
 	return fmt.Sprintf(`(SELECT * FROM %[1]s WHERE last_updated <= %[3]s
 UNION ALL BY NAME
 SELECT * EXCLUDE (deleted) FROM (
-  SELECT * FROM %[2]s WHERE last_updated <= %[3]s
+  SELECT * FROM %[2]s WHERE last_updated <= %[3]s AND id IN (
+    SELECT id FROM %[1]s WHERE last_updated > %[3]s UNION ALL SELECT id FROM %[2]s WHERE last_updated > %[3]s)
   QUALIFY row_number() OVER (PARTITION BY id ORDER BY version_id DESC) = 1)
-WHERE NOT deleted AND id NOT IN (SELECT id FROM %[1]s WHERE last_updated <= %[3]s))`, table, history, t)
+WHERE NOT deleted)`, table, history, t)
 }
