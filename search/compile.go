@@ -71,28 +71,25 @@ func (b *builder) lambda() string {
 	return fmt.Sprintf("_q%d", b.n)
 }
 
-// collection compiles a parameter's expression for a type, on table alias.
+// collection compiles a parameter's expression for a type, on table alias
+// (compiled once per Compiler), keeping the parts the table can hold.
 func (b *builder) collection(typ string, p *r4.SearchParam, alias string) (fhirsql.SQLExpr, error) {
 	k := exprKey{typ, p.URL, alias}
-	if v, ok := b.c.cache.Load(k); ok {
-		cv := v.(*compiled)
-		if cv.err != nil {
-			return cv.expr, cv.err
+	v, ok := b.c.cache.Load(k)
+	if !ok {
+		cv := &compiled{}
+		src := p.ExpressionFor(typ)
+		if src == "" {
+			cv.err = errorf("the search parameter %s has no expression for %s and is not supported", p.Code, typ)
+		} else if e, err := fhirpath.Parse(src); err != nil {
+			cv.err = errorf("search parameter %s: %v", p.Code, err)
+		} else if cv.expr, err = fhirsql.CompileCollection(e, typ, b.c.b, alias); err != nil {
+			cv.err = errorf("search parameter %s of %s cannot be run in SQL: %v", p.Code, typ, err)
 		}
-		x := b.present(typ, cv.expr)
-		b.fields[typ] = append(b.fields[typ], x.Fields...)
-		return x, nil
+		b.c.cache.Store(k, cv)
+		v = cv
 	}
-	src := p.ExpressionFor(typ)
-	cv := &compiled{}
-	if src == "" {
-		cv.err = errorf("the search parameter %s has no expression for %s and is not supported", p.Code, typ)
-	} else if e, err := fhirpath.Parse(src); err != nil {
-		cv.err = errorf("search parameter %s: %v", p.Code, err)
-	} else if cv.expr, err = fhirsql.CompileCollection(e, typ, b.c.b, alias); err != nil {
-		cv.err = errorf("search parameter %s of %s cannot be run in SQL: %v", p.Code, typ, err)
-	}
-	b.c.cache.Store(k, cv)
+	cv := v.(*compiled)
 	if cv.err != nil {
 		return cv.expr, cv.err
 	}
