@@ -39,9 +39,9 @@ func (h *Handler) history(r *request, typ, id string) error {
 		opts.At, opts.AtEnd = lo, hi
 	}
 	if s := q.Get("_snapshot"); s != "" {
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := search.ParseSnapshot(s)
 		if err != nil {
-			return badRequest("_snapshot must be an instant (as in the page links), not %q", s)
+			return badRequest("%v", err)
 		}
 		opts.Before = t
 	} else {

@@ -359,11 +359,11 @@ func (q *Query) result(m *r4.Model, name string, values []string) error {
 		}
 		q.Offset = n
 	case "_snapshot":
-		t, err := time.Parse(time.RFC3339Nano, last)
+		t, err := ParseSnapshot(last)
 		if err != nil {
-			return errorf("_snapshot must be an instant (as in the page links), not %q", last)
+			return err
 		}
-		q.Snapshot = t.UTC()
+		q.Snapshot = t
 	case "_total":
 		switch last {
 		case "none", "estimate", "accurate":
@@ -448,4 +448,14 @@ func parseInclude(m *r4.Model, v string) (Include, error) {
 		}
 	}
 	return inc, nil
+}
+
+// ParseSnapshot reads the _snapshot of a page link (a search's or a
+// history's): the instant the first page was taken.
+func ParseSnapshot(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errorf("_snapshot must be an instant (as in the page links), not %q", s)
+	}
+	return t.UTC(), nil
 }
