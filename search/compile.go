@@ -252,7 +252,7 @@ func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
 		ors = append(ors, p)
 	}
 	pred := "(" + strings.Join(ors, " OR ") + ")"
-	if cl.Modifier == "not" {
+	if cl.Modifier == "not" || cl.Modifier == "not-in" {
 		pred = "NOT " + pred
 	}
 	if pre != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fhirlake/fhirlake/r4"
+	"github.com/fhirlake/fhirlake/terminology"
 )
 
 // Query is a parsed search.
@@ -72,6 +73,10 @@ type HasClause struct {
 type Value struct {
 	Prefix string
 	Raw    string // after the prefix, unescaped
+	// Codes are the codes a token value with :in, :not-in, :below or
+	// :above stands for, read from the stored terminology when the
+	// search runs (resolveTerms).
+	Codes *terminology.Set
 }
 
 // SortKey is one _sort key.
@@ -260,16 +265,8 @@ func checkModifier(m *r4.Model, c *Clause) error {
 	if !modifiers[c.Param.Type][c.Modifier] {
 		return errorf("the modifier :%s is not defined for %s parameters (%s)", c.Modifier, c.Param.Type, c.Name)
 	}
-	switch c.Modifier {
-	case "in", "not-in":
-		return errorf(":%s needs a terminology server to expand value sets, which fhirlake does not have", c.Modifier)
-	case "above", "below":
-		if c.Param.Type == "token" {
-			return errorf(":%s on tokens needs code system subsumption, which fhirlake does not have", c.Modifier)
-		}
-		if c.Param.Type == "reference" {
-			return errorf(":%s on references is not supported", c.Modifier)
-		}
+	if c.Param.Type == "reference" && (c.Modifier == "above" || c.Modifier == "below") {
+		return errorf(":%s on references is not supported", c.Modifier)
 	}
 	return nil
 }

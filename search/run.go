@@ -56,6 +56,9 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 	if err := st.Sync(ctx); err != nil {
 		return nil, err
 	}
+	if err := c.resolveTerms(ctx, st, q); err != nil {
+		return nil, err
+	}
 	// compiled after Sync, for the layouts the merged writes grew
 	plan, err := c.compile(q, base, st.Layout)
 	if err != nil {

@@ -16,6 +16,9 @@ func (b *builder) token(part fhirsql.SQLPart, modifier string, v Value) (string,
 	if modifier == "of-type" {
 		return b.ofType(part, v)
 	}
+	if termModifiers[modifier] {
+		return b.tokenIn(part, modifier, v)
+	}
 	var sys, code *string
 	if segs := splitEscaped(v.Raw, '|'); len(segs) == 2 {
 		sys = &segs[0]
@@ -101,4 +104,67 @@ func (b *builder) ofType(part fhirsql.SQLPart, v Value) (string, error) {
 			return y + ".system = " + b.arg(segs[0]) + " AND " + y + ".code = " + b.arg(segs[1])
 		}) + " AND " + x + ".value = " + b.arg(segs[2])
 	}), nil
+}
+
+// tokenIn matches the codes a value stands for (Value.Codes): those of a
+// value set for :in and :not-in (negated by the clause), of a hierarchy
+// for :below and :above. A code element without a system matches on the
+// code alone.
+func (b *builder) tokenIn(part fhirsql.SQLPart, modifier string, v Value) (string, error) {
+	if v.Codes == nil {
+		return "", errorf(":%s is answered from the terminology stored in a data store, and needs a search run on one", modifier)
+	}
+	systems := v.Codes.Systems()
+	coded := func(s, c string) string {
+		var ors []string
+		for _, sys := range systems {
+			all, list := v.Codes.Codes(sys)
+			cond := s + " = " + b.arg(sys)
+			switch {
+			case all && len(list) > 0:
+				cond += " AND NOT list_contains(" + b.arg(list) + ", " + c + ")"
+			case !all:
+				cond += " AND list_contains(" + b.arg(list) + ", " + c + ")"
+			}
+			ors = append(ors, "("+cond+")")
+		}
+		if len(ors) == 0 {
+			return "false"
+		}
+		return "(" + strings.Join(ors, " OR ") + ")"
+	}
+	switch part.Type {
+	case "Coding":
+		return b.anyItem(part.SQL, func(x string) string { return coded(x+".system", x+".code") }), nil
+	case "CodeableConcept":
+		return b.anyItem(part.SQL, func(x string) string {
+			return b.anyItem(x+".coding", func(y string) string { return coded(y+".system", y+".code") })
+		}), nil
+	case "code", "string", "uri", "canonical", "url", "oid", "uuid", "id":
+		var listed []string // the codes of every system, listed
+		for _, sys := range systems {
+			if all, list := v.Codes.Codes(sys); !all {
+				listed = append(listed, list...)
+			}
+		}
+		return b.anyItem(part.SQL, func(x string) string {
+			var ors []string
+			if len(listed) > 0 {
+				ors = append(ors, "list_contains("+b.arg(listed)+", "+x+")")
+			}
+			for _, sys := range systems {
+				switch all, except := v.Codes.Codes(sys); {
+				case all && len(except) == 0:
+					ors = append(ors, "true")
+				case all:
+					ors = append(ors, "NOT list_contains("+b.arg(except)+", "+x+")")
+				}
+			}
+			if len(ors) == 0 {
+				return "false"
+			}
+			return "(" + strings.Join(ors, " OR ") + ")"
+		}), nil
+	}
+	return "", unsupportedType(":%s applies to coded values, not %s", modifier, part.Type)
 }
