@@ -265,9 +265,6 @@ func checkModifier(m *r4.Model, c *Clause) error {
 	if !modifiers[c.Param.Type][c.Modifier] {
 		return errorf("the modifier :%s is not defined for %s parameters (%s)", c.Modifier, c.Param.Type, c.Name)
 	}
-	if c.Param.Type == "reference" && (c.Modifier == "above" || c.Modifier == "below") {
-		return errorf(":%s on references is not supported", c.Modifier)
-	}
 	return nil
 }
 
