@@ -26,7 +26,7 @@ func (h *Handler) searchableParams() map[string][]map[string]string {
 				{"name": "_lastUpdated", "type": "date", "definition": "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"},
 			}
 			for _, p := range h.model.ParamsFor(t) {
-				if p.Code == "_id" || p.Code == "_lastUpdated" || p.Type == "special" {
+				if p.Code == "_id" || p.Code == "_lastUpdated" || p.Type == "special" && p.Code != "near" {
 					continue
 				}
 				src := p.ExpressionFor(t)

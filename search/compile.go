@@ -222,6 +222,9 @@ func (b *builder) clause(typ, alias string, cl *Clause) (string, error) {
 	if cl.Param.Type == "composite" {
 		return b.composite(typ, alias, cl)
 	}
+	if cl.Param.Type == "special" && cl.Modifier != "missing" {
+		return b.near(typ, alias, cl)
+	}
 	if cl.Param.Type == "reference" && (cl.Modifier == "below" || cl.Modifier == "above") {
 		return b.refHierarchy(typ, alias, cl)
 	}

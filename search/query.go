@@ -109,8 +109,9 @@ var resultParams = map[string]bool{
 }
 
 // Parse reads a search's parameters for a resource type. Unknown and
-// unsupported parameters (special ones such as near, and chains through
-// them) are errors when strict, else listed in Query.Unknown and ignored.
+// unsupported parameters (chains through them, special ones other than
+// Location's near) are errors when strict, else listed in Query.Unknown
+// and ignored.
 // An unsupported modifier is always an error: FHIR asks servers to reject
 // it, since ignoring a modifier changes what a parameter matches.
 func Parse(m *r4.Model, typ string, params url.Values, strict bool) (*Query, error) {
@@ -178,7 +179,7 @@ func parseClause(m *r4.Model, typ, full, raw string) (*Clause, error) {
 	if c.Param == nil {
 		return nil, &unknownError{fmt.Sprintf("unknown search parameter %q for %s", name, typ)}
 	}
-	if c.Param.Type == "special" {
+	if c.Param.Type == "special" && !(c.Param.Code == "near" && typ == "Location") {
 		return nil, &unknownError{fmt.Sprintf("the special search parameter %q of %s is not supported", name, typ)}
 	}
 	if chained {
@@ -253,6 +254,7 @@ var modifiers = map[string]map[string]bool{
 	"number":    {},
 	"quantity":  {},
 	"composite": {},
+	"special":   {},
 }
 
 func checkModifier(m *r4.Model, c *Clause) error {
