@@ -160,6 +160,11 @@ func (s *Store) runImport(imp *importRequest, now time.Time) error {
 	committed = true
 	s.publishLayouts()
 	s.cache.clear()
+	s.pending.mu.Lock()
+	for typ := range need {
+		s.pending.tablesChanged([]string{typ}, now)
+	}
+	s.pending.mu.Unlock()
 	s.putImported(loaded, now)
 	return nil
 }

@@ -62,13 +62,26 @@ func (s *Store) requestMerge() {
 // Sync returns once every write acknowledged before the call is in the
 // typed tables, so SQL over them sees it.
 func (s *Store) Sync(ctx context.Context) error {
+	_, err := s.SyncAt(ctx)
+	return err
+}
+
+// SyncAt is Sync, and gives the instant the tables are then complete
+// through: every write stamped (lastUpdated) at or before it is in them,
+// and a write stamped after it is not, unless merged meanwhile by another
+// Sync or the merger (ChangedAfter says).
+func (s *Store) SyncAt(ctx context.Context) (time.Time, error) {
 	s.pending.mu.Lock()
-	target := s.pending.lastSeq
+	target, at := s.pending.lastSeq, s.pending.lastTime
 	if s.pending.merged >= target {
 		s.pending.mu.Unlock()
-		return nil
+		return at, nil
 	}
 	s.pending.mu.Unlock()
+	return at, s.syncTo(ctx, target)
+}
+
+func (s *Store) syncTo(ctx context.Context, target int64) error {
 	s.requestMerge()
 	done := make(chan struct{})
 	go func() {
@@ -115,6 +128,7 @@ func (s *Store) merge(ctx context.Context) error {
 	s.pending.mu.RLock()
 	upto := s.pending.lastSeq
 	from := s.pending.merged
+	uptoTime := s.pending.lastTime
 	s.pending.mu.RUnlock()
 	if upto <= from {
 		return nil
@@ -193,6 +207,7 @@ FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
 	}
 	n = int(upto - from)
 	s.pending.merged = upto
+	s.pending.tablesChanged(types, uptoTime)
 	s.pending.cond.Broadcast()
 	s.pending.mu.Unlock()
 	s.log.Debug("merged", "writes", n, "types", len(types), "took", time.Since(start))

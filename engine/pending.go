@@ -19,6 +19,13 @@ type pendingIndex struct {
 	merged  int64 // highest seq moved into the typed tables
 	count   int   // rows in the pending table
 	cond    *sync.Cond
+	// lastTime is the lastUpdated of the writes at lastSeq, or of the
+	// latest import: the writer's clock only moves forward, so every
+	// write stamped at or before it is at or before lastSeq.
+	lastTime time.Time
+	// changed is, per type, the latest lastUpdated the typed tables may
+	// hold (of merged or imported writes).
+	changed map[string]time.Time
 	// fields is, per type, every field the pending rows have: the columns
 	// the merge must make sure the tables have.
 	fields map[string]fhirflat.Bits
@@ -39,6 +46,8 @@ func (p *pendingIndex) init() {
 	p.latest = map[key]*pendingEntry{}
 	p.fields = map[string]fhirflat.Bits{}
 	p.cond = sync.NewCond(&p.mu)
+	p.changed = map[string]time.Time{}
+	p.lastTime = time.Now().UTC() // the writer stamps later writes later
 }
 
 func (p *pendingIndex) get(typ, id string) *pendingEntry {
@@ -91,6 +100,9 @@ func (s *Store) loadPending(ctx context.Context) error {
 		}
 		s.pending.latest[k] = &e
 		s.pending.lastSeq = e.seq
+		if e.lastUpdated.After(s.pending.lastTime) {
+			s.pending.lastTime = e.lastUpdated
+		}
 		s.pending.count++
 	}
 	if err := rows.Err(); err != nil {
@@ -112,4 +124,27 @@ func (s *Store) loadPending(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// tablesChanged records that writes of some types stamped up to t are in
+// the typed tables; called with mu held.
+func (p *pendingIndex) tablesChanged(types []string, t time.Time) {
+	for _, typ := range types {
+		if t.After(p.changed[typ]) {
+			p.changed[typ] = t
+		}
+	}
+	if t.After(p.lastTime) {
+		p.lastTime = t
+	}
+}
+
+// ChangedAfter says whether the typed table of a type may hold a write
+// stamped after t: one merged or imported since the instant SyncAt gave.
+// A search that read the table then reads it again as of t (search's
+// snapshot), so that its first page is what the pages after it see.
+func (s *Store) ChangedAfter(typ string, t time.Time) bool {
+	s.pending.mu.RLock()
+	defer s.pending.mu.RUnlock()
+	return s.pending.changed[typ].After(t)
 }

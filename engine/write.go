@@ -244,6 +244,7 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 		s.pending.addFields(st.k.typ, st.entry.fields)
 	}
 	s.pending.lastSeq = all[len(all)-1].entry.seq
+	s.pending.lastTime = now
 	s.pending.count += len(all)
 	s.pending.mu.Unlock()
 	s.putDocs(all)

@@ -45,7 +45,13 @@ func (h *Handler) history(r *request, typ, id string) error {
 		}
 		opts.Before = t
 	} else {
-		opts.Before = time.Now().UTC()
+		// the instant the tables are complete through: a write in flight
+		// now is stamped after it, and on no page of this history
+		at, err := r.store.SyncAt(r.ctx())
+		if err != nil {
+			return err
+		}
+		opts.Before = at
 	}
 	count := 100
 	if s := q.Get("_count"); s != "" {

@@ -28,9 +28,8 @@ type Result struct {
 	Count    int  // the page size used
 	Offset   int
 	// Snapshot is the instant the matches were taken at: the query's, or
-	// the time the search began; the links to other pages carry it. (A
-	// write acknowledged while a first page is being taken, within its
-	// few milliseconds, can be on that page and not in the later ones.)
+	// the one the store's tables were complete through when the search
+	// began (Store.SyncAt); the links to other pages carry it.
 	Snapshot time.Time
 }
 
@@ -52,9 +51,12 @@ func (c *Compiler) Run(ctx context.Context, st *engine.Store, q *Query, base str
 type needFunc func(*fhirflat.Schema, []*fhirflat.Field) fhirflat.Bits
 
 func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base string, need needFunc) (*Result, error) {
-	began := time.Now().UTC()
-	if err := st.Sync(ctx); err != nil {
+	at, err := st.SyncAt(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if testHookAfterSync != nil {
+		testHookAfterSync()
 	}
 	if err := c.resolveTerms(ctx, st, q); err != nil {
 		return nil, err
@@ -71,7 +73,7 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 	if err := ensure(ctx, st, c.b, plan.Fields, need); err != nil {
 		return nil, err
 	}
-	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset, Snapshot: began}
+	res := &Result{Total: -1, Count: q.Count, Offset: q.Offset, Snapshot: at}
 	if res.Count == 0 && q.Summary != "count" {
 		res.Count = DefaultCount
 	}
@@ -86,11 +88,38 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 		res.Snapshot = q.Snapshot
 		table = snapshot(q.Type, q.Snapshot)
 	}
+	if err := take(ctx, st, q, plan, table, res); err != nil {
+		return nil, err
+	}
+	if q.Snapshot.IsZero() && st.ChangedAfter(q.Type, at) {
+		// A write stamped after the instant was merged (by another search
+		// or the merger) before this page was read, and may be on it: the
+		// page is read again as of the instant, as the next pages will be.
+		if err := take(ctx, st, q, plan, snapshot(q.Type, at), res); err != nil {
+			return nil, err
+		}
+	}
+	if len(incl) > 0 && len(res.Matches) > 0 {
+		if res.Included, err = b.includes(ctx, st, q, res.Matches); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// testHookAfterSync, when set by a test, runs between the Sync of a search
+// and its queries.
+var testHookAfterSync func()
+
+// take reads a page of matches of a plan from a table (or a snapshot of
+// it) into res, and the total unless the page tells it.
+func take(ctx context.Context, st *engine.Store, q *Query, plan *Plan, table string, res *Result) error {
+	res.Matches, res.More, res.Total = nil, false, -1
 	if res.Count > 0 {
 		args := append(plan.Args[:len(plan.Args):len(plan.Args)], res.Count+1, q.Offset)
 		rows, err := page(ctx, st, q.Type, table, plan, args)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(rows) > res.Count {
 			res.More, rows = true, rows[:res.Count]
@@ -105,18 +134,13 @@ func (c *Compiler) run(ctx context.Context, st *engine.Store, q *Query, base str
 	default:
 		stmt, err := st.Prepared(ctx, fmt.Sprintf("SELECT count(*) FROM %s AS r WHERE %s", table, plan.Where))
 		if err != nil {
-			return nil, fmt.Errorf("search count: %w", err)
+			return fmt.Errorf("search count: %w", err)
 		}
 		if err := stmt.QueryRowContext(ctx, plan.Args...).Scan(&res.Total); err != nil {
-			return nil, fmt.Errorf("search count: %w", err)
+			return fmt.Errorf("search count: %w", err)
 		}
 	}
-	if len(incl) > 0 && len(res.Matches) > 0 {
-		if res.Included, err = b.includes(ctx, st, q, res.Matches); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return nil
 }
 
 // page reads a page of matches: the ids and versions from SQL, the
