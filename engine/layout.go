@@ -12,6 +12,7 @@ import (
 //	<dir>/catalog.duckdb           data stores, tags, jobs
 //	<dir>/stores/<id>.duckdb       one DuckDB database per data store
 //	<dir>/stores/<id>.docs/        its copy of current versions for reads by id
+//	<dir>/stores/<id>.writes/      its log of writes not yet merged (writelog.go)
 //	<dir>/staging/<id>/            files a store's DuckDB may read (bulk loads);
 //	                               the only directory its SQL can touch
 //	<dir>/staging/<id>/jobs/<job>/ an import job's work files (package ingest)
@@ -35,7 +36,7 @@ func (l Layout) Staging(id string) string { return filepath.Join(l.Dir, "staging
 // the store's copy for reads by id.
 func (l Layout) StoreFiles(id string) []string {
 	p := l.Store(id)
-	return []string{p, p + ".wal", p + ".tmp", docsDir(p)}
+	return []string{p, p + ".wal", p + ".tmp", docsDir(p), writesDir(p)}
 }
 
 // JobDir holds the work files of a running import job of a store (its file

@@ -2,19 +2,24 @@ package engine
 
 import (
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
-// Writes land first in the narrow pending table: one small transaction per
+// Writes land first in the write log (writelog.go): one append and sync per
 // group of writes, whatever the width of the resource tables (DuckDB's cost
 // per transaction grows with the number of columns it touches, and FHIR
-// resource tables have hundreds). The merger then moves pending writes into
-// the typed tables in bulk. Readers never miss a write: point reads look at
+// resource tables have hundreds; even a narrow table's INSERT and COMMIT
+// cost three times the log's append). The merger then moves pending writes
+// into the typed tables in bulk. Readers never miss a write: point reads look at
 // the pending index first, and SQL and search call Sync, which merges what
 // is pending before they run.
 
@@ -135,26 +140,24 @@ func (s *Store) merge(ctx context.Context) error {
 	}
 	start := time.Now()
 	conn := s.mergeConn
-	var types []string
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT type FROM %s.pending WHERE seq <= ? ORDER BY type", internalSchema), upto)
-	if err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return fmt.Errorf("merge: %w", err)
-		}
-		types = append(types, t)
-	}
-	rows.Close()
+	var batch []staged // the writes up to upto, in seq order
 	need := map[string]fhirflat.Bits{}
 	s.pending.mu.RLock()
-	for _, typ := range types {
-		need[typ] = s.pending.fields[typ]
+	for _, st := range s.pending.unmerged {
+		if st.entry.seq > upto {
+			break
+		}
+		batch = append(batch, st)
+		if _, ok := need[st.k.typ]; !ok {
+			need[st.k.typ] = s.pending.fields[st.k.typ]
+		}
 	}
 	s.pending.mu.RUnlock()
+	types := make([]string, 0, len(need))
+	for typ := range need {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return fmt.Errorf("merge: %w", err)
 	}
@@ -170,9 +173,7 @@ func (s *Store) merge(ctx context.Context) error {
 	}()
 	// The batch being merged, with each row's rank among the versions of its
 	// resource (1 = latest).
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE merging AS
-SELECT *, row_number() OVER (PARTITION BY type, id ORDER BY seq DESC) AS rank
-FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
+	if err := s.loadMerging(ctx, batch); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	for _, typ := range types {
@@ -181,7 +182,6 @@ FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
 		}
 	}
 	for _, q := range []string{
-		fmt.Sprintf("DELETE FROM %s.pending WHERE seq <= %d", internalSchema, upto),
 		fmt.Sprintf("INSERT OR REPLACE INTO %s.settings VALUES ('last_seq', '%d')", internalSchema, upto),
 		"DROP TABLE merging",
 	} {
@@ -195,22 +195,55 @@ FROM %s.pending WHERE seq <= ?`, internalSchema), upto); err != nil {
 	committed = true
 	s.publishLayouts()
 	s.pending.mu.Lock()
-	n := 0
-	for k, e := range s.pending.latest {
-		if e.seq <= upto {
-			delete(s.pending.latest, k)
-		}
-	}
-	s.pending.count -= int(upto - from)
-	if s.pending.count < 0 {
-		s.pending.count = 0
-	}
-	n = int(upto - from)
-	s.pending.merged = upto
+	s.pending.dropMerged(upto)
 	s.pending.tablesChanged(types, uptoTime)
 	s.pending.cond.Broadcast()
 	s.pending.mu.Unlock()
+	s.wlog.release(upto) // the writes are in DuckDB, which synced its WAL on commit
+	n := len(batch)
 	s.log.Debug("merged", "writes", n, "types", len(types), "took", time.Since(start))
+	return nil
+}
+
+// loadMerging puts the writes being merged in the temporary table merging
+// of the merge's connection, with each row's rank among the versions of
+// its resource in the batch (1 = latest).
+func (s *Store) loadMerging(ctx context.Context, batch []staged) error {
+	if _, err := s.mergeConn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE merge_rows (
+  seq BIGINT, type VARCHAR, id VARCHAR, version_id BIGINT, last_updated TIMESTAMPTZ,
+  deleted BOOLEAN, row VARCHAR, fields BLOB)`); err != nil {
+		return err
+	}
+	err := s.mergeConn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "merge_rows")
+		if err != nil {
+			return err
+		}
+		for _, st := range batch {
+			var row, fields any
+			if st.entry.row != nil {
+				row = string(st.entry.row)
+				fields = st.entry.fields.Bytes()
+			}
+			if err := app.AppendRow(st.entry.seq, st.k.typ, st.k.id, st.entry.versionID, st.entry.lastUpdated, st.entry.deleted, row, fields); err != nil {
+				app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`CREATE OR REPLACE TEMP TABLE merging AS
+SELECT *, row_number() OVER (PARTITION BY type, id ORDER BY seq DESC) AS rank FROM merge_rows`,
+		"DROP TABLE merge_rows",
+	} {
+		if _, err := s.mergeConn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -2,23 +2,28 @@ package engine
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
-// pendingIndex is the in-memory view of the pending table: the latest
-// pending version of each resource, so reads see acknowledged writes
-// before the merger has moved them into the typed tables.
+// pendingIndex holds the acknowledged writes the merger has not moved into
+// the typed tables yet (their durable copy is the write log): every
+// version in commit order for the merge, and the latest version of each
+// resource, so reads see acknowledged writes before they are merged.
 type pendingIndex struct {
-	mu      sync.RWMutex
-	latest  map[key]*pendingEntry
-	lastSeq int64 // highest seq committed to the pending table
-	merged  int64 // highest seq moved into the typed tables
-	count   int   // rows in the pending table
-	cond    *sync.Cond
+	mu       sync.RWMutex
+	unmerged []staged // in seq order
+	latest   map[key]*pendingEntry
+	lastSeq  int64 // highest seq committed to the write log
+	merged   int64 // highest seq moved into the typed tables
+	count    int   // len(unmerged)
+	cond     *sync.Cond
 	// lastTime is the lastUpdated of the writes at lastSeq, or of the
 	// latest import: the writer's clock only moves forward, so every
 	// write stamped at or before it is at or before lastSeq.
@@ -71,22 +76,105 @@ func (p *pendingIndex) addFields(typ string, f fhirflat.Bits) {
 	u.Or(f)
 }
 
-// loadPending rebuilds the index from the pending table after a restart.
+// add records a write committed to the log; called with mu held.
+func (p *pendingIndex) add(st staged) {
+	p.unmerged = append(p.unmerged, st)
+	p.latest[st.k] = st.entry
+	p.addFields(st.k.typ, st.entry.fields)
+	p.lastSeq = st.entry.seq
+	p.count++
+	if st.entry.lastUpdated.After(p.lastTime) {
+		p.lastTime = st.entry.lastUpdated
+	}
+}
+
+// version finds a pending version of a resource; called with mu held.
+func (p *pendingIndex) version(k key, version int64) *pendingEntry {
+	for i := len(p.unmerged) - 1; i >= 0; i-- {
+		if st := p.unmerged[i]; st.k == k && st.entry.versionID == version {
+			return st.entry
+		}
+	}
+	return nil
+}
+
+// dropMerged forgets the writes up to seq upto, now in the tables; called
+// with mu held.
+func (p *pendingIndex) dropMerged(upto int64) {
+	n := 0
+	for n < len(p.unmerged) && p.unmerged[n].entry.seq <= upto {
+		n++
+	}
+	rest := make([]staged, len(p.unmerged)-n, max(len(p.unmerged)-n, 64))
+	copy(rest, p.unmerged[n:])
+	p.unmerged = rest
+	for k, e := range p.latest {
+		if e.seq <= upto {
+			delete(p.latest, k)
+		}
+	}
+	p.count = len(p.unmerged)
+	p.merged = upto
+}
+
+func writesDir(path string) string { return strings.TrimSuffix(path, ".duckdb") + ".writes" }
+
+// loadPending rebuilds the index after a restart from the write log: the
+// writes after the last one the merges recorded. Rows left in the pending
+// table by a store written before the log existed are read first and
+// moved into the log.
 func (s *Store) loadPending(ctx context.Context) error {
 	s.pending.init()
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(
-		"SELECT seq, type, id, version_id, last_updated, deleted, row, fields FROM %s.pending ORDER BY seq", internalSchema))
-	if err != nil {
+	var merged *int64
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT value::BIGINT FROM %s.settings WHERE key = 'last_seq'", internalSchema)).Scan(&merged)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("load pending: %w", err)
 	}
+	if merged != nil {
+		s.pending.lastSeq, s.pending.merged = *merged, *merged
+	}
+	legacy, err := s.pendingTableRows(ctx, s.pending.merged)
+	if err != nil {
+		return err
+	}
+	for _, st := range legacy {
+		s.pending.add(st)
+	}
+	if s.wlog, err = openWriteLog(writesDir(s.path), s.pending.lastSeq, func(r logRecord) error {
+		s.pending.add(staged{r.k, r.e})
+		return nil
+	}); err != nil {
+		return fmt.Errorf("load pending: %w", err)
+	}
+	if len(legacy) > 0 {
+		// in the log first: a crash in between reads them twice, and the
+		// log skips the seqs it has
+		if err := s.wlog.append(legacy); err != nil {
+			return fmt.Errorf("load pending: %w", err)
+		}
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s.pending", internalSchema)); err != nil {
+			return fmt.Errorf("load pending: %w", err)
+		}
+	}
+	return nil
+}
+
+// pendingTableRows reads the rows after seq merged in the pending table.
+func (s *Store) pendingTableRows(ctx context.Context, merged int64) ([]staged, error) {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(
+		"SELECT seq, type, id, version_id, last_updated, deleted, row, fields FROM %s.pending WHERE seq > ? ORDER BY seq", internalSchema), merged)
+	if err != nil {
+		return nil, fmt.Errorf("load pending: %w", err)
+	}
 	defer rows.Close()
+	var out []staged
 	for rows.Next() {
-		var e pendingEntry
+		e := &pendingEntry{}
 		var k key
 		var row *string
 		var fields []byte
 		if err := rows.Scan(&e.seq, &k.typ, &k.id, &e.versionID, &e.lastUpdated, &e.deleted, &row, &fields); err != nil {
-			return fmt.Errorf("load pending: %w", err)
+			return nil, fmt.Errorf("load pending: %w", err)
 		}
 		if row != nil {
 			e.row = []byte(*row)
@@ -94,36 +182,13 @@ func (s *Store) loadPending(ctx context.Context) error {
 		if fields != nil {
 			b, err := fhirflat.BitsFromBytes(fields)
 			if err != nil {
-				return fmt.Errorf("load pending %s/%s: %w", k.typ, k.id, err)
+				return nil, fmt.Errorf("load pending %s/%s: %w", k.typ, k.id, err)
 			}
-			s.pending.addFields(k.typ, b)
+			e.fields = b
 		}
-		s.pending.latest[k] = &e
-		s.pending.lastSeq = e.seq
-		if e.lastUpdated.After(s.pending.lastTime) {
-			s.pending.lastTime = e.lastUpdated
-		}
-		s.pending.count++
+		out = append(out, staged{k, e})
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load pending: %w", err)
-	}
-	if s.pending.count == 0 {
-		var maxSeq *int64
-		// seq keeps growing across merges so that versions stay ordered
-		if err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT value::BIGINT FROM %s.settings WHERE key = 'last_seq'", internalSchema)).Scan(&maxSeq); err == nil && maxSeq != nil {
-			s.pending.lastSeq = *maxSeq
-		}
-	}
-	s.pending.merged = s.pending.lastSeq - int64(s.pending.count)
-	if s.pending.count > 0 {
-		// the earliest pending seq minus one is what was merged before
-		var minSeq int64
-		if err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT min(seq) FROM %s.pending", internalSchema)).Scan(&minSeq); err == nil {
-			s.pending.merged = minSeq - 1
-		}
-	}
-	return nil
+	return out, rows.Err()
 }
 
 // tablesChanged records that writes of some types stamped up to t are in

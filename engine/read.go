@@ -128,22 +128,14 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (*Reso
 		return r, nil // the current version, from the copy
 	}
 	// an earlier version still pending
-	var rowp *string
-	var lastUpdated time.Time
-	var deleted bool
-	err = s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT row, last_updated, deleted FROM %s.pending WHERE type = ? AND id = ? AND version_id = ?", internalSchema),
-		typ, id, version).Scan(&rowp, &lastUpdated, &deleted)
-	if err == nil {
-		e := &pendingEntry{versionID: version, lastUpdated: lastUpdated, deleted: deleted}
-		if rowp != nil {
-			e.row = []byte(*rowp)
-		}
+	s.pending.mu.RLock()
+	e := s.pending.version(k, version)
+	s.pending.mu.RUnlock()
+	if e != nil {
 		return s.fromPending(schema, k, e)
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("vread %s/%s: %w", typ, id, err)
-	}
 	var row string
+	var deleted bool
 	err = s.db.QueryRowContext(ctx, "SELECT to_json(t)::VARCHAR, false FROM main."+fhirflat.QuoteIdent(schema.Table)+
 		" t WHERE id = ? AND version_id = ? UNION ALL SELECT to_json(h)::VARCHAR, h.deleted FROM main."+
 		fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" h WHERE id = ? AND version_id = ? LIMIT 1",

@@ -36,11 +36,11 @@ type Store struct {
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
 
-	writeConn   *sql.Conn                    // the writer's connection (write.go)
-	insertStmts [maxInsertRows + 1]*sql.Stmt // the writer's INSERTs by row count (write.go)
-	mergeConn   *sql.Conn                    // the merger's connection (merge.go)
-	mergeMu     sync.Mutex                   // serializes use of mergeConn: merges, imports, new columns
+	writeConn *sql.Conn  // the writer's connection (write.go)
+	mergeConn *sql.Conn  // the merger's connection (merge.go)
+	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
 
+	wlog    *writeLog // acknowledged writes until merged (writelog.go)
 	pending pendingIndex
 	cache   *readCache
 
@@ -182,6 +182,7 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 		return fail(err)
 	}
 	if err := s.openDocs(ctx); err != nil {
+		s.wlog.close(0)
 		s.writeConn.Close()
 		s.mergeConn.Close()
 		return fail(err)
@@ -192,6 +193,7 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 				close(s.stop)
 				s.wg.Wait() // a fill started by openDocs
 				s.docs.Close("")
+				s.wlog.close(0)
 				s.writeConn.Close()
 				s.mergeConn.Close()
 				return fail(fmt.Errorf("harden: %s: %w", q, err))
@@ -228,6 +230,9 @@ func (s *Store) createSchema(ctx context.Context) error {
 	stmts := []string{
 		"CREATE SCHEMA IF NOT EXISTS " + internalSchema,
 		fmt.Sprintf("CREATE TABLE %s.settings (key VARCHAR PRIMARY KEY, value VARCHAR)", internalSchema),
+		// pending held the writes not yet merged before the write log
+		// did (writelog.go); a store opened with rows in it moves them
+		// into the log
 		fmt.Sprintf(`CREATE TABLE %s.pending (
   seq BIGINT PRIMARY KEY,
   type VARCHAR NOT NULL,
@@ -325,11 +330,10 @@ func (s *Store) Close() error {
 			st.Close()
 		}
 		s.stmtMu.Unlock()
-		for _, st := range s.insertStmts { // the writer has stopped
-			if st != nil {
-				st.Close()
-			}
-		}
+		s.pending.mu.RLock()
+		merged := s.pending.merged
+		s.pending.mu.RUnlock()
+		logErr := s.wlog.close(merged) // the writer and merger have stopped
 		s.writeConn.Close()
 		s.mergeConn.Close()
 		docsErr := s.closeDocs()
@@ -342,6 +346,9 @@ func (s *Store) Close() error {
 		}
 		if err == nil {
 			err = docsErr
+		}
+		if err == nil {
+			err = logErr
 		}
 	})
 	return err
