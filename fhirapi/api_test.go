@@ -290,6 +290,18 @@ func TestTransactionAndBatch(t *testing.T) {
 	if r = a.do("GET", "Patient/rollback", ""); r.status != 404 {
 		t.Errorf("entry of a failed transaction was stored: %d", r.status)
 	}
+	// two entries writing one resource fail the transaction
+	dup := `{"resourceType":"Bundle","type":"transaction","entry":[
+	 {"resource":{"resourceType":"Patient","id":"twice","active":true},"request":{"method":"PUT","url":"Patient/twice"}},
+	 {"resource":{"resourceType":"Patient","name":[{"family":"Other"}]},"request":{"method":"POST","url":"Patient"}},
+	 {"resource":{"resourceType":"Patient","id":"twice","active":false},"request":{"method":"PUT","url":"Patient/twice"}}]}`
+	r = a.do("POST", "", dup)
+	if code, d := r.issue(t); r.status != 400 || code != "invalid" || !strings.Contains(d, "Bundle.entry[2]: Patient/twice is also written by Bundle.entry[0]") {
+		t.Errorf("a transaction writing a resource twice: %d %s", r.status, r.body)
+	}
+	if r = a.do("GET", "Patient/twice", ""); r.status != 404 {
+		t.Errorf("entry of a refused transaction was stored: %d", r.status)
+	}
 	// a batch keeps going past a failing entry
 	batch := `{"resourceType":"Bundle","type":"batch","entry":[
 	 {"resource":{"resourceType":"Patient","id":"b1","active":true},"request":{"method":"PUT","url":"Patient/b1"}},

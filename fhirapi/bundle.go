@@ -197,6 +197,20 @@ func (h *Handler) transaction(r *request, entries []bundleEntry, plans []*entryP
 			refs[e.FullURL] = p.typ + "/" + p.id
 		}
 	}
+	// "If any resource identities (including resolved identities from
+	// conditional update/delete) overlap in steps 1-3, then the
+	// transaction SHALL fail" (FHIR R4, transaction processing rules).
+	writer := map[string]*entryPlan{}
+	for _, p := range plans {
+		if p.method == "GET" || p.id == "" || p.noop { // a matched conditional create writes nothing
+			continue
+		}
+		if q := writer[p.typ+"/"+p.id]; q != nil {
+			return entryError(p, outcome(http.StatusBadRequest, "invalid",
+				"%s/%s is also written by Bundle.entry[%d]; the entries of a transaction must name distinct resources", p.typ, p.id, q.index))
+		}
+		writer[p.typ+"/"+p.id] = p
+	}
 	// FHIR's processing order: DELETE, POST, PUT/PATCH; reads after.
 	var ops []engine.Op
 	var opPlans []*entryPlan
