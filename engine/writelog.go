@@ -207,6 +207,9 @@ func (l *writeLog) append(rows []staged) error {
 	}
 	l.size += int64(len(l.buf))
 	l.last = rows[len(rows)-1].entry.seq
+	if cap(l.buf) > 8<<20 {
+		l.buf = nil // a large transaction's buffer is not kept
+	}
 	if l.size >= segmentBytes {
 		l.older = append(l.older, logSegment{l.f.Name(), l.last})
 		if err := l.f.Close(); err != nil {
