@@ -50,7 +50,7 @@ func (s *Store) merger(opts StoreOptions) {
 // maybeKick starts a merge early when many writes are pending.
 func (s *Store) maybeKick() {
 	s.pending.mu.RLock()
-	n := s.pending.count
+	n := len(s.pending.unmerged)
 	s.pending.mu.RUnlock()
 	if n >= 20000 {
 		s.requestMerge()

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +21,6 @@ type pendingIndex struct {
 	latest   map[key]*pendingEntry
 	lastSeq  int64 // highest seq committed to the write log
 	merged   int64 // highest seq moved into the typed tables
-	count    int   // len(unmerged)
 	cond     *sync.Cond
 	// lastTime is the lastUpdated of the writes at lastSeq, or of the
 	// latest import: the writer's clock only moves forward, so every
@@ -82,7 +80,6 @@ func (p *pendingIndex) add(st staged) {
 	p.latest[st.k] = st.entry
 	p.addFields(st.k.typ, st.entry.fields)
 	p.lastSeq = st.entry.seq
-	p.count++
 	if st.entry.lastUpdated.After(p.lastTime) {
 		p.lastTime = st.entry.lastUpdated
 	}
@@ -113,11 +110,8 @@ func (p *pendingIndex) dropMerged(upto int64) {
 			delete(p.latest, k)
 		}
 	}
-	p.count = len(p.unmerged)
 	p.merged = upto
 }
-
-func writesDir(path string) string { return strings.TrimSuffix(path, ".duckdb") + ".writes" }
 
 // loadPending rebuilds the index after a restart from the write log: the
 // writes after the last one the merges recorded. Rows left in the pending

@@ -49,6 +49,9 @@ type logSegment struct {
 	last int64 // its last seq
 }
 
+// writesDir is the write log's directory beside a store's database file.
+func writesDir(path string) string { return strings.TrimSuffix(path, ".duckdb") + ".writes" }
+
 // segmentBytes is the size after which the writer starts a new segment
 // (a variable for the tests).
 var segmentBytes int64 = 64 << 20
