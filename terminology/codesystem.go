@@ -172,6 +172,13 @@ func (cs *codeSystem) filter(property, op, value string) ([]string, error) {
 		if !hierarchy {
 			return nil, fmt.Errorf("the filter op %q applies to the property concept, not %q", op, property)
 		}
+		if _, known := cs.concepts[value]; !known {
+			// a code the system lacks: nothing is below or above it
+			if op == "is-not-a" {
+				return cs.all(), nil
+			}
+			return nil, nil
+		}
 	}
 	switch op {
 	case "is-a":

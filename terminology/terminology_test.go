@@ -57,6 +57,7 @@ func src() memory {
 			`{"resourceType":"ValueSet","id":"pet-mammals","url":"http://x/pet-mammals","compose":{"include":[{"valueSet":["http://x/pets","http://x/mammals"]}]}}`,
 			`{"resourceType":"ValueSet","id":"loinc-not-bp","url":"http://x/loinc","compose":{"include":[{"system":"http://loinc.org"},{"system":"http://x/animals","filter":[{"property":"extinct","op":"=","value":"true"}]}],"exclude":[{"system":"http://loinc.org","concept":[{"code":"85354-9"}]}]}}`,
 			`{"resourceType":"ValueSet","id":"expanded","url":"http://x/expanded","expansion":{"contains":[{"system":"s","code":"a"},{"abstract":true,"system":"s","code":"group","contains":[{"system":"s","code":"b"}]}]}}`,
+			`{"resourceType":"ValueSet","id":"no-unicorns","url":"http://x/no-unicorns","compose":{"include":[{"system":"http://x/animals","filter":[{"property":"concept","op":"is-a","value":"unicorn"}]}]}}`,
 			`{"resourceType":"ValueSet","id":"loop","url":"http://x/loop","compose":{"include":[{"valueSet":["http://x/loop"]}]}}`,
 			`{"resourceType":"ValueSet","id":"bad-filter","url":"http://x/bad-filter","compose":{"include":[{"system":"http://x/animals","filter":[{"property":"concept","op":"is-a-kind-of","value":"x"}]}]}}`,
 			`{"resourceType":"ValueSet","id":"unknown-system","url":"http://x/unknown-system","compose":{"include":[{"system":"http://nowhere","filter":[{"property":"concept","op":"is-a","value":"x"}]}]}}`,
@@ -87,6 +88,7 @@ func TestExpand(t *testing.T) {
 		{"http://x/loinc", "http://loinc.org", []string{"ALL BUT", "85354-9"}},
 		{"http://x/loinc", "http://x/animals", []string{"dodo"}},
 		{"http://x/expanded", "s", []string{"a", "b"}},
+		{"http://x/no-unicorns", "http://x/animals", []string{}},
 	}
 	for _, c := range cases {
 		s, err := New(src()).Expand(ctx, c.url)
