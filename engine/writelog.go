@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +35,6 @@ type writeLog struct {
 	dir    string
 	mu     sync.Mutex
 	f      *os.File // the segment being appended to
-	first  int64    // the first seq of f (its name)
 	size   int64
 	last   int64        // the last seq appended
 	older  []logSegment // segments before f, oldest first
@@ -111,7 +109,6 @@ func openWriteLog(dir string, merged int64, load func(logRecord) error) (*writeL
 			return nil, fmt.Errorf("write log: %w", err)
 		}
 		l.size = good
-		l.first, _ = strconv.ParseInt(strings.TrimSuffix(filepath.Base(name), ".log"), 10, 64)
 	}
 	if l.f == nil {
 		if err := l.startSegment(); err != nil {
@@ -201,10 +198,12 @@ func (l *writeLog) append(rows []staged) error {
 	}
 	if err != nil {
 		// undo the partial append, so the next one follows intact records
-		if terr := l.f.Truncate(l.size); terr != nil {
-			l.broken = fmt.Errorf("write log: an append failed (%v) and could not be undone (%v): restart the server", err, terr)
-		} else if _, serr := l.f.Seek(l.size, io.SeekStart); serr != nil {
-			l.broken = fmt.Errorf("write log: an append failed (%v) and could not be undone (%v): restart the server", err, serr)
+		undo := l.f.Truncate(l.size)
+		if undo == nil {
+			_, undo = l.f.Seek(l.size, io.SeekStart)
+		}
+		if undo != nil {
+			l.broken = fmt.Errorf("write log: an append failed (%v) and could not be undone (%v): restart the server", err, undo)
 		}
 		return fmt.Errorf("write log: %w", err)
 	}
@@ -229,8 +228,8 @@ func (l *writeLog) append(rows []staged) error {
 
 // startSegment creates the segment for the writes after l.last.
 func (l *writeLog) startSegment() error {
-	l.first, l.size = l.last+1, 0
-	name := filepath.Join(l.dir, fmt.Sprintf("%020d.log", l.first))
+	l.size = 0
+	name := filepath.Join(l.dir, fmt.Sprintf("%020d.log", l.last+1))
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("write log: %w", err)
@@ -295,14 +294,20 @@ func appendRecord(buf []byte, st staged) []byte {
 		del = 1
 	}
 	buf = append(buf, del)
-	for _, b := range [][]byte{[]byte(st.k.typ), []byte(st.k.id), e.row, e.fields.Bytes()} {
-		buf = binary.AppendUvarint(buf, uint64(len(b)))
-		buf = append(buf, b...)
-	}
+	buf = appendField(buf, st.k.typ)
+	buf = appendField(buf, st.k.id)
+	buf = appendField(buf, e.row)
+	buf = appendField(buf, e.fields.Bytes())
 	payload := buf[start+8:]
 	binary.LittleEndian.PutUint32(buf[start:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(payload, crcTable))
 	return buf
+}
+
+// appendField appends a uvarint length and the bytes.
+func appendField[T string | []byte](buf []byte, b T) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b)))
+	return append(buf, b...)
 }
 
 func decodeRecord(p []byte) (logRecord, error) {
