@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	ingestbench "github.com/fhirlake/fhirlake/benchmarks/ingest"
 	"github.com/fhirlake/fhirlake/engine"
 	"github.com/fhirlake/fhirlake/server"
 )
@@ -75,12 +76,16 @@ func benchLoad(ctx context.Context, srv *server.Server, datastore string, ds *da
 	if _, err := db.ExecContext(ctx, "SET memory_limit = '1GB'"); err != nil {
 		return nil, err
 	}
+	maxObject, err := ingestbench.MaxObjectSize(ds.Files)
+	if err != nil {
+		return nil, err
+	}
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	start = time.Now()
 	for _, f := range ds.Files {
 		table := strings.ToLower(strings.TrimSuffix(filepath.Base(f), ".ndjson"))
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = 67108864)", table, f)); err != nil {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = %d)", table, f, maxObject)); err != nil {
 			return nil, fmt.Errorf("baseline %s: %w", table, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"strings"
 	"time"
@@ -93,16 +94,72 @@ func (s *Store) DeleteCheckpoints(ctx context.Context, prefix string) error {
 	return err
 }
 
-// runImport executes an import on the writer's goroutine: pending writes
-// are merged first, then each type's rows are loaded with DuckDB's JSON
-// reader straight into the typed tables.
-func (s *Store) runImport(imp *importRequest, now time.Time) error {
-	ctx := context.Background()
-	if err := s.merge(ctx); err != nil {
-		return err
+// testHookImportLoading, when set by a test, runs as an import starts
+// loading.
+var testHookImportLoading func()
+
+// importRun is an import loading beside the writer (write.go).
+type importRun struct {
+	req   *writeRequest
+	keys  map[uint64]struct{} // hashes of type/id of the resources it imports
+	seed  maphash.Seed
+	ended chan error
+}
+
+// startImport starts an import in a goroutine of its own.
+func (s *Store) startImport(req *writeRequest) *importRun {
+	run := &importRun{req: req, keys: map[uint64]struct{}{}, seed: maphash.MakeSeed(), ended: make(chan error, 1)}
+	for _, files := range append([]map[string]ImportFile{req.imp.batch.Files}, req.imp.batch.Later...) {
+		for typ, f := range files {
+			for _, id := range f.IDs {
+				run.keys[run.hash(typ, id)] = struct{}{}
+			}
+		}
 	}
+	go func() { run.ended <- s.runImport(req.imp) }()
+	return run
+}
+
+func (run *importRun) hash(typ, id string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(run.seed)
+	h.WriteString(typ)
+	h.WriteByte('/')
+	h.WriteString(id)
+	return h.Sum64()
+}
+
+// touches says whether a write request may write a resource the import
+// writes (a hash collision only makes it wait).
+func (run *importRun) touches(req *writeRequest) bool {
+	for _, op := range req.ops {
+		if op.New {
+			continue // an id just generated
+		}
+		if _, ok := run.keys[run.hash(op.Type, op.ID)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// runImport executes an import: pending writes are merged first, then each
+// type's rows are loaded with DuckDB's JSON reader straight into the typed
+// tables. The import is stamped once it holds the merge lock, so no write
+// stamped later can reach the tables before it (SyncAt).
+func (s *Store) runImport(imp *importRequest) error {
+	ctx := context.Background()
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
+	if err := s.mergeLocked(ctx); err != nil {
+		return err
+	}
+	s.clock.mu.Lock()
+	now := s.clock.next()
+	s.clock.mu.Unlock()
+	if testHookImportLoading != nil {
+		testHookImportLoading()
+	}
 	conn := s.mergeConn
 	need := map[string]fhirflat.Bits{}
 	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,5 +144,82 @@ func TestImportWithConfinedDuckDB(t *testing.T) {
 	}
 	if _, err := s.DB().ExecContext(ctx, "SET enable_external_access = true"); err == nil {
 		t.Fatal("settings are not locked")
+	}
+}
+
+// TestWritesDuringImport checks that writes are acknowledged while an
+// import loads, except those to a resource it imports, which wait for it
+// and get the version after the imported one.
+func TestWritesDuringImport(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	put(t, s, patient("both", "Before"))
+	batch := writeBatch(t, t.TempDir(), []fixtures.Resource{
+		{Type: "Patient", JSON: []byte(patient("both", "Imported"))},
+		{Type: "Patient", JSON: []byte(patient("imported", "Imported"))},
+	})
+	loading, release := make(chan struct{}), make(chan struct{})
+	testHookImportLoading = func() {
+		close(loading)
+		<-release
+	}
+	defer func() { testHookImportLoading = nil }()
+	imported := make(chan error, 1)
+	go func() {
+		_, err := s.Import(ctx, batch)
+		imported <- err
+	}()
+	<-loading
+	// a resource the import does not carry: acknowledged at once
+	during := make(chan Result, 1)
+	go func() { during <- put(t, s, patient("other", "During")) }()
+	select {
+	case r := <-during:
+		if r.VersionID != 1 {
+			t.Errorf("write during the import = %+v", r)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("a write to another resource waited for the import")
+	}
+	if got, err := s.Read(ctx, "Patient", "other"); err != nil || got.VersionID != 1 {
+		t.Errorf("read of it = %+v %v", got, err)
+	}
+	// one it carries: waits for the import
+	waited := make(chan Result, 1)
+	go func() { waited <- put(t, s, patient("both", "After")) }()
+	select {
+	case r := <-waited:
+		t.Fatalf("a write to an imported resource did not wait for the import: %+v", r)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	if r := <-waited; r.VersionID != 3 {
+		t.Errorf("write after the import = version %d, want 3 (1 written, 2 imported)", r.VersionID)
+	}
+	got, err := s.Read(ctx, "Patient", "both")
+	if err != nil || got.VersionID != 3 || !strings.Contains(string(got.JSON), "After") {
+		t.Errorf("read = %s v%d %v", got.JSON, got.VersionID, err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var versions []int64
+	rows, err := s.DB().QueryContext(ctx, "SELECT version_id FROM patient_history WHERE id = 'both' UNION ALL SELECT version_id FROM patient WHERE id = 'both' ORDER BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int64
+		rows.Scan(&v)
+		versions = append(versions, v)
+	}
+	rows.Close()
+	if fmt.Sprint(versions) != "[1 2 3]" {
+		t.Errorf("stored versions of Patient/both = %v, want [1 2 3]", versions)
 	}
 }

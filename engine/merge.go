@@ -130,6 +130,11 @@ func (s *Store) syncTo(ctx context.Context, target int64) error {
 func (s *Store) merge(ctx context.Context) error {
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
+	return s.mergeLocked(ctx)
+}
+
+// mergeLocked is merge with mergeMu held.
+func (s *Store) mergeLocked(ctx context.Context) error {
 	s.pending.mu.RLock()
 	upto := s.pending.lastSeq
 	from := s.pending.merged

@@ -39,6 +39,7 @@ type Store struct {
 	writeConn *sql.Conn  // the writer's connection (write.go)
 	mergeConn *sql.Conn  // the merger's connection (merge.go)
 	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
+	clock     clock      // stamps writes and imports (write.go)
 
 	wlog    *writeLog // acknowledged writes until merged (writelog.go)
 	pending pendingIndex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -74,60 +75,104 @@ func (s *Store) Apply(ctx context.Context, ops []Op) ([]Result, error) {
 // maxBatch bounds how many requests one commit groups.
 const maxBatch = 512
 
+// clock stamps writes and imports (their lastUpdated): strictly
+// increasing, in the order they reach the typed tables' instants.
+type clock struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// next returns the next stamp; called with mu held.
+func (c *clock) next() time.Time {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if !now.After(c.last) {
+		now = c.last.Add(time.Microsecond)
+	}
+	c.last = now
+	return now
+}
+
 // writer commits queued requests, grouping whatever is queued while the
-// previous commit ran into one DuckDB transaction (group commit).
+// previous commit ran into one append to the write log (group commit).
+// An import runs beside it (import.go): writes go on being acknowledged
+// while DuckDB loads a chunk, except those to a resource the chunk
+// imports, which wait for it so that versions follow one another.
 func (s *Store) writer() {
 	defer s.wg.Done()
-	var lastTime time.Time
-	var deferred *writeRequest // an import met while gathering a batch
+	var (
+		running *importRun      // the import loading, if any
+		imports []*writeRequest // imports waiting for it, in order
+		held    []*writeRequest // writes waiting for it
+	)
 	for {
-		var first *writeRequest
+		var ended <-chan error
+		if running != nil {
+			ended = running.ended
+		}
 		select {
-		case first = <-s.writes:
+		case first := <-s.writes:
+			batch := []*writeRequest{first}
+		gather:
+			for len(batch) < maxBatch {
+				select {
+				case r := <-s.writes:
+					batch = append(batch, r)
+				default:
+					break gather
+				}
+			}
+			var writes []*writeRequest
+			for _, r := range batch {
+				switch {
+				case r.imp != nil:
+					imports = append(imports, r)
+				case running != nil && running.touches(r):
+					held = append(held, r)
+				default:
+					writes = append(writes, r)
+				}
+			}
+			s.commitStamped(writes)
+		case err := <-ended:
+			running.req.err = err
+			close(running.req.done)
+			running = nil
+			s.commitStamped(held)
+			held = nil
 		case <-s.stop:
+			if running != nil {
+				running.req.err = <-running.ended
+				close(running.req.done)
+			}
+			for _, r := range append(held, imports...) {
+				r.err = ErrClosed
+				close(r.done)
+			}
 			s.drainWrites()
 			return
 		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		if !now.After(lastTime) {
-			now = lastTime.Add(time.Microsecond)
-		}
-		lastTime = now
-		if first.imp != nil {
-			first.err = s.runImport(first.imp, now)
-			close(first.done)
-			continue
-		}
-		batch := []*writeRequest{first}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.writes:
-				if r.imp != nil {
-					deferred = r
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		s.commit(batch, now)
-		for _, r := range batch {
-			close(r.done)
-		}
-		s.maybeKick()
-		if deferred != nil {
-			now = time.Now().UTC().Truncate(time.Microsecond)
-			if !now.After(lastTime) {
-				now = lastTime.Add(time.Microsecond)
-			}
-			lastTime = now
-			deferred.err = s.runImport(deferred.imp, now)
-			close(deferred.done)
-			deferred = nil
+		if running == nil && len(imports) > 0 {
+			running = s.startImport(imports[0])
+			imports = imports[1:]
 		}
 	}
+}
+
+// commitStamped commits a group of writes under one stamp and tells
+// their callers.
+func (s *Store) commitStamped(batch []*writeRequest) {
+	if len(batch) == 0 {
+		return
+	}
+	// The clock stays locked until the writes are in the pending index,
+	// so that an import stamped later finds them there (SyncAt).
+	s.clock.mu.Lock()
+	s.commit(batch, s.clock.next())
+	s.clock.mu.Unlock()
+	for _, r := range batch {
+		close(r.done)
+	}
+	s.maybeKick()
 }
 
 func (s *Store) drainWrites() {

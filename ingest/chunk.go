@@ -28,6 +28,17 @@ type cursor struct {
 type chunkOptions struct {
 	Resources int64 `json:"resources"` // resources (imported or rejected) per chunk
 	Bytes     int64 `json:"bytes"`     // bytes of row JSON per chunk
+	// Ramp makes a job's first chunks smaller: chunk n (from 1) is bounded
+	// by Resources and Bytes halved Ramp-n+1 times, so that DuckDB starts
+	// loading while the workers check the next, larger chunks. Plans from
+	// before it have 0.
+	Ramp int64 `json:"ramp,omitempty"`
+}
+
+// bounds returns the limits of chunk no.
+func (o chunkOptions) bounds(no int64) (resources, bytes int64) {
+	shift := max(0, o.Ramp-no+1)
+	return max(1, o.Resources>>shift), max(1, o.Bytes>>shift)
 }
 
 // sealedChunk is a chunk ready to commit.
@@ -150,7 +161,11 @@ func (a *assembler) chunk() (*chunk, error) {
 }
 
 func (c *chunk) full(o chunkOptions) bool {
-	return c != nil && (c.units >= o.Resources || c.bytes >= o.Bytes)
+	if c == nil {
+		return false
+	}
+	resources, bytes := o.bounds(c.no)
+	return c.units >= resources || c.bytes >= bytes
 }
 
 // take processes one unit.

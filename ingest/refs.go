@@ -128,12 +128,17 @@ func stringEnd(src []byte, i int) (int, bool, error) {
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
+		// the run of bytes that need no escape, appended at once
+		j := i
+		for j < len(s) && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\' && s[j] < utf8.RuneSelf {
+			j++
+		}
+		if j > i {
+			b = append(b, s[i:j]...)
+			i = j
 			continue
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			switch c {
 			case '"', '\\':

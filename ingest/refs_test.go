@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestRewriteRefs(t *testing.T) {
@@ -99,6 +100,33 @@ func FuzzParseConditional(f *testing.F) {
 		q, err := parseConditional(ref)
 		if err == nil && (q.typ == "" || q.value == "") {
 			t.Fatalf("%q parsed to %+v", ref, q)
+		}
+	})
+}
+
+// FuzzAppendJSONString checks that appendJSONString writes a JSON string
+// that decodes to its input (invalid UTF-8 as U+FFFD, as encoding/json).
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "Patient/1", "a\"b\\c", "tab\there\nline\r", "\x00\x1f", "héllo ☃", "bad \xff utf-8", "s3://bucket/key with spaces.ndjson"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := appendJSONString([]byte("x"), s)
+		if out[0] != 'x' {
+			t.Fatalf("prefix lost: %q", out)
+		}
+		var got string
+		if err := json.Unmarshal(out[1:], &got); err != nil {
+			t.Fatalf("%q gives %q: %v", s, out[1:], err)
+		}
+		var want strings.Builder // each invalid byte becomes one U+FFFD
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			want.WriteRune(r)
+			i += n
+		}
+		if got != want.String() {
+			t.Fatalf("%q decodes to %q, want %q", s, got, want.String())
 		}
 	})
 }

@@ -19,10 +19,18 @@ type Config struct {
 	// Workers check resources in parallel (default GOMAXPROCS).
 	Workers int
 	// ChunkResources and ChunkBytes bound a chunk: the resources (and
-	// bytes of row JSON) committed in one transaction. Defaults 100,000
-	// and 256 MiB. A job keeps the values it started with.
+	// bytes of row JSON) committed in one transaction. Defaults 400,000
+	// and 512 MiB: DuckDB writes a table's rows straight into compressed
+	// row groups, in parallel, when one statement appends at least a row
+	// group (122,880 rows); fewer go through its WAL and are compressed
+	// again at the next checkpoint. The first three chunks of a job are
+	// 1/8, 1/4 and 1/2 of the bounds (ChunkRamp), so loading starts soon.
+	// A job keeps the values it started with.
 	ChunkResources int64
 	ChunkBytes     int64
+	// ChunkRamp is how many of a job's first chunks are smaller, each half
+	// the next (default 3; negative: none).
+	ChunkRamp int64
 	// MemoryBudget bounds the input bytes being checked at once (default
 	// 64 MiB); a line or file larger than that is read alone.
 	MemoryBudget int64
@@ -58,6 +66,7 @@ type Runner struct {
 	mu      sync.Mutex
 	queues  map[string][]*engine.Job // data store → jobs waiting, first running
 	running map[string]*jobRun       // job id → its run
+	ended   chan struct{}            // closed (and replaced) when a run ends
 }
 
 // NewRunner returns a Runner; Start resumes the jobs a previous run left.
@@ -69,10 +78,13 @@ func NewRunner(cfg Config) *Runner {
 		cfg.Workers = defaultWorkers()
 	}
 	if cfg.ChunkResources <= 0 {
-		cfg.ChunkResources = 100_000
+		cfg.ChunkResources = 400_000
 	}
 	if cfg.ChunkBytes <= 0 {
-		cfg.ChunkBytes = 256 << 20
+		cfg.ChunkBytes = 512 << 20
+	}
+	if cfg.ChunkRamp == 0 {
+		cfg.ChunkRamp = 3
 	}
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = 64 << 20
@@ -81,9 +93,9 @@ func NewRunner(cfg Config) *Runner {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{eng: cfg.Engine, storage: cfg.Storage, workers: cfg.Workers,
-		chunk:  chunkOptions{Resources: cfg.ChunkResources, Bytes: cfg.ChunkBytes},
+		chunk:  chunkOptions{Resources: cfg.ChunkResources, Bytes: cfg.ChunkBytes, Ramp: max(0, cfg.ChunkRamp)},
 		budget: cfg.MemoryBudget, onChunk: cfg.OnChunk, log: cfg.Logger,
-		queues: map[string][]*engine.Job{}, running: map[string]*jobRun{}}
+		queues: map[string][]*engine.Job{}, running: map[string]*jobRun{}, ended: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -191,7 +203,12 @@ func (r *Runner) serve(datastoreID string) {
 		}
 		job := q[0]
 		r.mu.Unlock()
-		if err := r.run(r.ctx, job); err != nil && r.ctx.Err() == nil {
+		err := r.run(r.ctx, job)
+		r.mu.Lock()
+		close(r.ended)
+		r.ended = make(chan struct{})
+		r.mu.Unlock()
+		if err != nil && r.ctx.Err() == nil {
 			r.log.Error("import job stopped", "job", job.ID, "err", err)
 			// Not recorded as ended: wait a little and try again.
 			select {
@@ -261,9 +278,15 @@ func (r *Runner) live(job *engine.Job) {
 	}
 }
 
-// Wait waits until a job ends and returns it.
+// Wait waits until a job ends and returns it. It looks at the job's
+// record when a run ends (and each second, for a job another process
+// runs), not in a tight loop: each look is a query of the catalog, and
+// polling every 20 ms took 3% of the CPU of an import.
 func (r *Runner) Wait(ctx context.Context, datastoreID, jobID string) (*engine.Job, error) {
 	for {
+		r.mu.Lock()
+		ended := r.ended
+		r.mu.Unlock()
 		job, err := r.ImportJob(ctx, datastoreID, jobID)
 		if err != nil || job.Finished() {
 			return job, err
@@ -271,7 +294,8 @@ func (r *Runner) Wait(ctx context.Context, datastoreID, jobID string) (*engine.J
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-ended:
+		case <-time.After(time.Second):
 		}
 	}
 }

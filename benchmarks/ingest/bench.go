@@ -33,10 +33,12 @@ import (
 
 // Options configure a run.
 type Options struct {
-	Resources int    // at least this many resources (default 50,000)
-	Dir       string // work folder (default: a temporary one, removed after)
-	Level     string // validation level (default structure-only)
-	Chunk     int64  // resources per chunk (default: ingest's)
+	Resources  int    // at least this many resources (default 50,000)
+	Dir        string // work folder (default: a temporary one, removed after)
+	Level      string // validation level (default structure-only)
+	Chunk      int64  // resources per chunk (default: ingest's)
+	ChunkBytes int64  // bytes of row JSON per chunk (default: ingest's)
+	ChunkRamp  int64  // smaller first chunks (default: ingest's; negative: none)
 	// MemoryLimit is DuckDB's memory_limit for the data store (default
 	// 1GB; "none": DuckDB's own default, 80% of RAM).
 	MemoryLimit string
@@ -84,7 +86,7 @@ func (r *Result) Ratio() float64 { return r.Import.Seconds() / r.DuckDB.Seconds(
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "machine: %s, %d cores, %.1f GiB RAM, load before %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB, r.Machine.LoadBefore, r.Machine.GoVersion)
-	fmt.Fprintf(&b, "options: DuckDB memory_limit %q, validation %s\n", r.Options.MemoryLimit, r.Options.Level)
+	fmt.Fprintf(&b, "options: DuckDB memory_limit %q (data store and read_json), validation %s\n", r.Options.MemoryLimit, r.Options.Level)
 	fmt.Fprintf(&b, "input: %d patients, %d resources, %d NDJSON files, %.1f MB\n", r.Patients, r.Resources, r.Files, r.InputMB)
 	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), peak RSS %.0f MiB\n",
 		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), float64(r.ImportPeakRSS)/(1<<20))
@@ -164,7 +166,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 		return err
 	}
 	var mu sync.Mutex
-	runner := ingest.NewRunner(ingest.Config{Engine: eng, Logger: quiet, ChunkResources: o.Chunk, OnChunk: func(c ingest.ChunkStats) {
+	runner := ingest.NewRunner(ingest.Config{Engine: eng, Logger: quiet, ChunkResources: o.Chunk, ChunkBytes: o.ChunkBytes, ChunkRamp: o.ChunkRamp, OnChunk: func(c ingest.ChunkStats) {
 		mu.Lock()
 		res.ImportLoad += c.Load
 		res.ImportChunks++
@@ -247,13 +249,22 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 	db.SetMaxOpenConns(1)
 	files, _ := filepath.Glob(filepath.Join(in, "*.ndjson"))
 	sort.Strings(files)
+	if o.MemoryLimit != "" { // the same limit as the data store's
+		if _, err := db.ExecContext(ctx, "SET memory_limit = "+fhirflat.QuoteString(o.MemoryLimit)); err != nil {
+			return err
+		}
+	}
+	maxObject, err := MaxObjectSize(files)
+	if err != nil {
+		return err
+	}
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	start := time.Now()
 	for _, f := range files {
 		table := strings.TrimSuffix(filepath.Base(f), ".ndjson")
-		q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = 268435456)",
-			fhirflat.QuoteIdent(table), strings.ReplaceAll(f, "'", "''"))
+		q := fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM read_json('%s', format = 'newline_delimited', maximum_object_size = %d)",
+			fhirflat.QuoteIdent(table), strings.ReplaceAll(f, "'", "''"), maxObject)
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("read_json %s: %w", f, err)
 		}
