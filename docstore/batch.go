@@ -7,7 +7,7 @@ import (
 )
 
 // batchBytes is the size at which a Batch writes what it holds.
-const batchBytes = 8 << 20
+const batchBytes = 2 << 20
 
 // Batch gathers puts and writes them in groups. A plain batch writes
 // every put: its caller knows each is the newest version (the store's

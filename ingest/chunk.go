@@ -47,10 +47,10 @@ type sealedChunk struct {
 	dir      string
 	files    []map[string]engine.ImportFile // per layer, per type
 	present  map[string]fhirflat.Bits
-	success  []byte // SUCCESS records
-	failure  []byte // FAILURE records
-	maxRow   int    // longest row
-	end      cursor // where the next chunk starts
+	success  partFile // SUCCESS records
+	failure  partFile // FAILURE records
+	maxRow   int      // longest row
+	end      cursor   // where the next chunk starts
 	progress engine.JobProgress
 }
 
@@ -64,8 +64,8 @@ type chunk struct {
 	units   int64
 	bytes   int64
 	maxRow  int
-	success []byte
-	failure []byte
+	success part // SUCCESS records, in the chunk's folder
+	failure part // FAILURE records
 	events  bool // anything happened since the last seal
 }
 
@@ -154,7 +154,8 @@ func (a *assembler) chunk() (*chunk, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
-		a.c = &chunk{no: a.next, dir: dir, present: map[string]fhirflat.Bits{}, ids: map[uint64]int32{}}
+		a.c = &chunk{no: a.next, dir: dir, present: map[string]fhirflat.Bits{}, ids: map[uint64]int32{},
+			success: part{path: filepath.Join(dir, "SUCCESS.ndjson")}, failure: part{path: filepath.Join(dir, "FAILURE.ndjson")}}
 		a.next++
 	}
 	return a.c, nil
@@ -191,7 +192,7 @@ func (a *assembler) take(ctx context.Context, u *unit) error {
 		}
 		c.events = true
 		if u.err != nil {
-			c.failure = appendFailure(c.failure, u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "exception", Message: u.err.Error()}}})
+			c.failure.write(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "exception", Message: u.err.Error()}}}))
 			a.update(func(p *engine.JobProgress) { p.FilesWithError++ })
 		} else {
 			a.update(func(p *engine.JobProgress) { p.ImportedFiles++ })
@@ -243,7 +244,7 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		c.units++
 		a.cur = cursor{File: u.file, Line: line + 1}
 		if !isRow {
-			c.failure = appendFailure(c.failure, u.key, fails[0])
+			c.failure.write(appendFailure(c.failure.record(), u.key, fails[0]))
 			fails = fails[1:]
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 			continue
@@ -251,9 +252,9 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		r := rows[0]
 		rows = rows[1:]
 		if dup {
-			c.failure = appendFailure(c.failure, u.key, failure{line: r.line, entry: -1, typ: r.typ, id: r.id, issues: []fhirflat.Issue{{
+			c.failure.write(appendFailure(c.failure.record(), u.key, failure{line: r.line, entry: -1, typ: r.typ, id: r.id, issues: []fhirflat.Issue{{
 				Code: "duplicate", Path: r.typ + ".id",
-				Message: fmt.Sprintf("%s/%s appears earlier in this file; only its first occurrence is imported", r.typ, r.id)}}})
+				Message: fmt.Sprintf("%s/%s appears earlier in this file; only its first occurrence is imported", r.typ, r.id)}}}))
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 			continue
 		}
@@ -295,17 +296,17 @@ func (a *assembler) takeJSON(ctx context.Context, u *unit) error {
 		}
 	})
 	if fileErr != "" {
-		c.failure = appendFailure(c.failure, u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "structure", Message: fileErr}}})
+		c.failure.write(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "structure", Message: fileErr}}}))
 		return nil
 	}
 	for _, f := range u.res.fails {
 		c.units++
-		c.failure = appendFailure(c.failure, u.key, f)
+		c.failure.write(appendFailure(c.failure.record(), u.key, f))
 		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 	}
 	for _, m := range u.res.matched {
 		c.units++
-		c.success = appendSuccess(c.success, u.key, m, true)
+		c.success.write(appendSuccess(c.success.record(), u.key, m, true))
 		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++ })
 	}
 	for _, r := range u.res.rows {
@@ -349,7 +350,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	c.ids[h] = layer + 1
 	c.bytes += int64(r.end - r.start + 1)
 	c.maxRow = max(c.maxRow, r.end-r.start)
-	c.success = appendSuccess(c.success, u.key, r, false)
+	c.success.write(appendSuccess(c.success.record(), u.key, r, false))
 	a.update(func(p *engine.JobProgress) {
 		p.ResourcesScanned++
 		p.ResourcesImported++
@@ -366,8 +367,14 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 		return nil
 	}
 	a.c = nil
-	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present,
-		success: c.success, failure: c.failure, maxRow: c.maxRow, end: end, progress: a.snapshot()}
+	s := &sealedChunk{no: c.no, dir: c.dir, present: c.present, maxRow: c.maxRow, end: end, progress: a.snapshot()}
+	var err error
+	if s.success, err = c.success.close(); err != nil {
+		return err
+	}
+	if s.failure, err = c.failure.close(); err != nil {
+		return err
+	}
 	for _, layer := range c.files {
 		files := map[string]engine.ImportFile{}
 		for typ, f := range layer {
@@ -399,6 +406,8 @@ func (a *assembler) discard() {
 			f.f.Close()
 		}
 	}
+	a.c.success.close()
+	a.c.failure.close()
 	os.RemoveAll(a.c.dir)
 	a.c = nil
 }

@@ -75,7 +75,7 @@ func (s *fileSource) URI(key string) string { return "file://" + filepath.ToSlas
 // fileDest writes into a local folder.
 type fileDest struct{ root string }
 
-func (d *fileDest) Put(_ context.Context, name string, data []byte) error {
+func (d *fileDest) Put(_ context.Context, name string, body io.ReadSeeker, size int64) error {
 	p := filepath.Join(d.root, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("output: %w", err)
@@ -83,7 +83,7 @@ func (d *fileDest) Put(_ context.Context, name string, data []byte) error {
 	// Written whole under a temporary name, then renamed: a reader (or a
 	// resumed job) never sees half a file.
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	if err := writeFile(tmp, body, size); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	if err := os.Rename(tmp, p); err != nil {
@@ -98,4 +98,20 @@ func (d *fileDest) URI(name string) string {
 		u += "/"
 	}
 	return u
+}
+
+// writeFile writes the size bytes of body to a new file at path.
+func writeFile(path string, body io.Reader, size int64) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(f, body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n != size {
+		err = fmt.Errorf("%s: wrote %d of %d bytes", path, n, size)
+	}
+	return err
 }

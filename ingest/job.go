@@ -249,15 +249,11 @@ func (j *jobRun) pipeline(ctx context.Context, dir string, level fhirflat.Level,
 // and the checkpoint in one transaction.
 func (j *jobRun) load(ctx context.Context, chunks <-chan *sealedChunk) error {
 	for s := range chunks {
-		if len(s.success) > 0 {
-			if err := j.dest.Put(ctx, partName("SUCCESS", s.no), s.success); err != nil {
-				return permanent("%v", err)
-			}
+		if err := s.success.put(ctx, j.dest, partName("SUCCESS", s.no)); err != nil {
+			return permanent("%v", err)
 		}
-		if len(s.failure) > 0 {
-			if err := j.dest.Put(ctx, partName("FAILURE", s.no), s.failure); err != nil {
-				return permanent("%v", err)
-			}
+		if err := s.failure.put(ctx, j.dest, partName("FAILURE", s.no)); err != nil {
+			return permanent("%v", err)
 		}
 		value, err := json.Marshal(checkpointValue{Chunk: s.no, Next: s.end, Progress: s.progress})
 		if err != nil {

@@ -30,8 +30,9 @@ type Source interface {
 
 // Dest receives a job's output files.
 type Dest interface {
-	// Put writes (or replaces) the file name under the location.
-	Put(ctx context.Context, name string, data []byte) error
+	// Put writes (or replaces) the file name under the location with the
+	// size bytes of body.
+	Put(ctx context.Context, name string, body io.ReadSeeker, size int64) error
 	// URI names a file (or folder, ending with '/') under the location.
 	URI(name string) string
 }

@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/fhirlake/fhirlake/engine"
@@ -144,5 +147,74 @@ func writeManifest(ctx context.Context, dest Dest, job *engine.Job, p engine.Job
 	if err != nil {
 		return err
 	}
-	return dest.Put(ctx, "manifest.json", append(data, '\n'))
+	data = append(data, '\n')
+	return dest.Put(ctx, "manifest.json", bytes.NewReader(data), int64(len(data)))
+}
+
+// part is a chunk's SUCCESS or FAILURE records, written to a file in the
+// chunk's folder as they come (a chunk of 400,000 resources has about
+// 100 MB of them), created with the first record.
+type part struct {
+	path string
+	f    *os.File
+	w    *bufio.Writer
+	buf  []byte // the record being made
+	size int64
+	err  error
+}
+
+// partFile is a closed part: size bytes at path (none when 0).
+type partFile struct {
+	path string
+	size int64
+}
+
+// record returns the part's buffer for the next record, emptied.
+func (p *part) record() []byte { return p.buf[:0] }
+
+// write adds a record made in record()'s buffer. An error is kept for close.
+func (p *part) write(rec []byte) {
+	p.buf = rec
+	if p.err != nil {
+		return
+	}
+	if p.f == nil {
+		if p.f, p.err = os.OpenFile(p.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); p.err != nil {
+			return
+		}
+		p.w = bufio.NewWriterSize(p.f, 256<<10)
+	}
+	_, p.err = p.w.Write(rec)
+	p.size += int64(len(rec))
+}
+
+// close ends the part.
+func (p *part) close() (partFile, error) {
+	if p.f == nil {
+		return partFile{}, p.err
+	}
+	if p.err == nil {
+		p.err = p.w.Flush()
+	}
+	if err := p.f.Close(); p.err == nil {
+		p.err = err
+	}
+	p.f = nil
+	if p.err != nil {
+		return partFile{}, fmt.Errorf("output part %s: %w", p.path, p.err)
+	}
+	return partFile{path: p.path, size: p.size}, nil
+}
+
+// put copies a closed part to the job's output.
+func (f partFile) put(ctx context.Context, dest Dest, name string) error {
+	if f.size == 0 {
+		return nil
+	}
+	in, err := os.Open(f.path)
+	if err != nil {
+		return fmt.Errorf("output part: %w", err)
+	}
+	defer in.Close()
+	return dest.Put(ctx, name, in, f.size)
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -124,10 +123,10 @@ func (d *s3Dest) objectKey(name string) string {
 	return p + name
 }
 
-func (d *s3Dest) Put(ctx context.Context, name string, data []byte) error {
+func (d *s3Dest) Put(ctx context.Context, name string, body io.ReadSeeker, size int64) error {
 	_, err := d.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(d.loc.Bucket), Key: aws.String(d.objectKey(name)),
-		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+		Body: body, ContentLength: aws.Int64(size),
 	})
 	if err != nil {
 		return fmt.Errorf("put s3://%s/%s: %w", d.loc.Bucket, d.objectKey(name), err)
