@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -69,11 +68,10 @@ type chunk struct {
 	events  bool // anything happened since the last seal
 }
 
+// chunkFile is a file of rows of one type in a chunk's layer.
 type chunkFile struct {
-	path string
-	f    *os.File
-	w    *bufio.Writer
-	ids  []string
+	chunkWriter
+	ids []string
 }
 
 // assembler takes units in input order and cuts them into chunks. It
@@ -155,7 +153,8 @@ func (a *assembler) chunk() (*chunk, error) {
 			return nil, err
 		}
 		a.c = &chunk{no: a.next, dir: dir, present: map[string]fhirflat.Bits{}, ids: map[uint64]int32{},
-			success: part{path: filepath.Join(dir, "SUCCESS.ndjson")}, failure: part{path: filepath.Join(dir, "FAILURE.ndjson")}}
+			success: part{chunkWriter: chunkWriter{path: filepath.Join(dir, "SUCCESS.ndjson")}},
+			failure: part{chunkWriter: chunkWriter{path: filepath.Join(dir, "FAILURE.ndjson")}}}
 		a.next++
 	}
 	return a.c, nil
@@ -192,7 +191,7 @@ func (a *assembler) take(ctx context.Context, u *unit) error {
 		}
 		c.events = true
 		if u.err != nil {
-			c.failure.write(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "exception", Message: u.err.Error()}}}))
+			c.failure.add(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "exception", Message: u.err.Error()}}}))
 			a.update(func(p *engine.JobProgress) { p.FilesWithError++ })
 		} else {
 			a.update(func(p *engine.JobProgress) { p.ImportedFiles++ })
@@ -244,7 +243,7 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		c.units++
 		a.cur = cursor{File: u.file, Line: line + 1}
 		if !isRow {
-			c.failure.write(appendFailure(c.failure.record(), u.key, fails[0]))
+			c.failure.add(appendFailure(c.failure.record(), u.key, fails[0]))
 			fails = fails[1:]
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 			continue
@@ -252,7 +251,7 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		r := rows[0]
 		rows = rows[1:]
 		if dup {
-			c.failure.write(appendFailure(c.failure.record(), u.key, failure{line: r.line, entry: -1, typ: r.typ, id: r.id, issues: []fhirflat.Issue{{
+			c.failure.add(appendFailure(c.failure.record(), u.key, failure{line: r.line, entry: -1, typ: r.typ, id: r.id, issues: []fhirflat.Issue{{
 				Code: "duplicate", Path: r.typ + ".id",
 				Message: fmt.Sprintf("%s/%s appears earlier in this file; only its first occurrence is imported", r.typ, r.id)}}}))
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
@@ -296,17 +295,17 @@ func (a *assembler) takeJSON(ctx context.Context, u *unit) error {
 		}
 	})
 	if fileErr != "" {
-		c.failure.write(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "structure", Message: fileErr}}}))
+		c.failure.add(appendFailure(c.failure.record(), u.key, failure{entry: -1, issues: []fhirflat.Issue{{Code: "structure", Message: fileErr}}}))
 		return nil
 	}
 	for _, f := range u.res.fails {
 		c.units++
-		c.failure.write(appendFailure(c.failure.record(), u.key, f))
+		c.failure.add(appendFailure(c.failure.record(), u.key, f))
 		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 	}
 	for _, m := range u.res.matched {
 		c.units++
-		c.success.write(appendSuccess(c.success.record(), u.key, m, true))
+		c.success.add(appendSuccess(c.success.record(), u.key, m, true))
 		a.update(func(p *engine.JobProgress) { p.ResourcesScanned++ })
 	}
 	for _, r := range u.res.rows {
@@ -330,16 +329,11 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	}
 	f := c.files[layer][r.typ]
 	if f == nil {
-		path := filepath.Join(c.dir, fmt.Sprintf("%s.%d.ndjson", r.typ, layer))
-		fh, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-		if err != nil {
-			return fmt.Errorf("chunk file: %w", err)
-		}
-		f = &chunkFile{path: path, f: fh, w: bufio.NewWriterSize(fh, 256<<10)}
+		f = &chunkFile{chunkWriter: chunkWriter{path: filepath.Join(c.dir, fmt.Sprintf("%s.%d.ndjson", r.typ, layer))}}
 		c.files[layer][r.typ] = f
 	}
-	if _, err := f.w.Write(u.res.buf[r.start : r.end+1]); err != nil {
-		return fmt.Errorf("chunk file: %w", err)
+	if f.write(u.res.buf[r.start : r.end+1]); f.err != nil {
+		return fmt.Errorf("chunk file %s: %w", f.path, f.err)
 	}
 	if p := c.present[r.typ]; p != nil {
 		p.Or(u.res.present[r.typ])
@@ -350,7 +344,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	c.ids[h] = layer + 1
 	c.bytes += int64(r.end - r.start + 1)
 	c.maxRow = max(c.maxRow, r.end-r.start)
-	c.success.write(appendSuccess(c.success.record(), u.key, r, false))
+	c.success.add(appendSuccess(c.success.record(), u.key, r, false))
 	a.update(func(p *engine.JobProgress) {
 		p.ResourcesScanned++
 		p.ResourcesImported++
@@ -378,11 +372,8 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 	for _, layer := range c.files {
 		files := map[string]engine.ImportFile{}
 		for typ, f := range layer {
-			if err := f.w.Flush(); err != nil {
-				return fmt.Errorf("chunk file: %w", err)
-			}
-			if err := f.f.Close(); err != nil {
-				return fmt.Errorf("chunk file: %w", err)
+			if _, err := f.close(); err != nil {
+				return err
 			}
 			files[typ] = engine.ImportFile{Path: f.path, IDs: f.ids}
 		}
@@ -403,7 +394,7 @@ func (a *assembler) discard() {
 	}
 	for _, layer := range a.c.files {
 		for _, f := range layer {
-			f.f.Close()
+			f.close()
 		}
 	}
 	a.c.success.close()

@@ -151,59 +151,68 @@ func writeManifest(ctx context.Context, dest Dest, job *engine.Job, p engine.Job
 	return dest.Put(ctx, "manifest.json", bytes.NewReader(data), int64(len(data)))
 }
 
-// part is a chunk's SUCCESS or FAILURE records, written to a file in the
-// chunk's folder as they come (a chunk of 400,000 resources has about
-// 100 MB of them), created with the first record.
-type part struct {
+// chunkWriter writes a file in a chunk's folder through a buffer,
+// creating it with its first bytes. An error is kept for close.
+type chunkWriter struct {
 	path string
 	f    *os.File
 	w    *bufio.Writer
-	buf  []byte // the record being made
 	size int64
 	err  error
 }
 
-// partFile is a closed part: size bytes at path (none when 0).
-type partFile struct {
-	path string
-	size int64
+func (c *chunkWriter) write(b []byte) {
+	if c.err != nil {
+		return
+	}
+	if c.f == nil {
+		if c.f, c.err = os.OpenFile(c.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); c.err != nil {
+			return
+		}
+		c.w = bufio.NewWriterSize(c.f, 256<<10)
+	}
+	_, c.err = c.w.Write(b)
+	c.size += int64(len(b))
+}
+
+// close ends the file.
+func (c *chunkWriter) close() (partFile, error) {
+	if c.f == nil {
+		return partFile{}, c.err
+	}
+	if c.err == nil {
+		c.err = c.w.Flush()
+	}
+	if err := c.f.Close(); c.err == nil {
+		c.err = err
+	}
+	c.f = nil
+	if c.err != nil {
+		return partFile{}, fmt.Errorf("chunk file %s: %w", c.path, c.err)
+	}
+	return partFile{path: c.path, size: c.size}, nil
+}
+
+// part is a chunk's SUCCESS or FAILURE records, written to its folder as
+// they come (a chunk of 400,000 resources has about 100 MB of them).
+type part struct {
+	chunkWriter
+	rec []byte // the record being made
 }
 
 // record returns the part's buffer for the next record, emptied.
-func (p *part) record() []byte { return p.buf[:0] }
+func (p *part) record() []byte { return p.rec[:0] }
 
-// write adds a record made in record()'s buffer. An error is kept for close.
-func (p *part) write(rec []byte) {
-	p.buf = rec
-	if p.err != nil {
-		return
-	}
-	if p.f == nil {
-		if p.f, p.err = os.OpenFile(p.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); p.err != nil {
-			return
-		}
-		p.w = bufio.NewWriterSize(p.f, 256<<10)
-	}
-	_, p.err = p.w.Write(rec)
-	p.size += int64(len(rec))
+// add writes a record made in record()'s buffer.
+func (p *part) add(rec []byte) {
+	p.rec = rec
+	p.write(rec)
 }
 
-// close ends the part.
-func (p *part) close() (partFile, error) {
-	if p.f == nil {
-		return partFile{}, p.err
-	}
-	if p.err == nil {
-		p.err = p.w.Flush()
-	}
-	if err := p.f.Close(); p.err == nil {
-		p.err = err
-	}
-	p.f = nil
-	if p.err != nil {
-		return partFile{}, fmt.Errorf("output part %s: %w", p.path, p.err)
-	}
-	return partFile{path: p.path, size: p.size}, nil
+// partFile is a closed chunk file: size bytes at path (none when 0).
+type partFile struct {
+	path string
+	size int64
 }
 
 // put copies a closed part to the job's output.
