@@ -23,7 +23,7 @@ type Config struct {
 	// and 512 MiB: DuckDB writes a table's rows straight into compressed
 	// row groups, in parallel, when one statement appends at least a row
 	// group (122,880 rows); fewer go through its WAL and are compressed
-	// again at the next checkpoint. The first three chunks of a job are
+	// at the next checkpoint. The first three chunks of a job are
 	// 1/8, 1/4 and 1/2 of the bounds (ChunkRamp), so loading starts soon.
 	// A job keeps the values it started with.
 	ChunkResources int64
