@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -221,5 +222,20 @@ func TestWritesDuringImport(t *testing.T) {
 	rows.Close()
 	if fmt.Sprint(versions) != "[1 2 3]" {
 		t.Errorf("stored versions of Patient/both = %v, want [1 2 3]", versions)
+	}
+}
+
+func TestWriteIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ids")
+	if err := writeIDs(path, []string{"a-1", "B.2", "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "a-1\nB.2\nc\n" {
+		t.Errorf("file = %q %v", got, err)
+	}
+	for _, bad := range []string{"tab\there", "line\nbreak", `quo"te`, "cr\r"} {
+		if err := writeIDs(path, []string{"ok", bad}); err == nil || !strings.Contains(err.Error(), "bad id") {
+			t.Errorf("%q: err = %v, want a bad id error", bad, err)
+		}
 	}
 }
