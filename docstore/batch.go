@@ -1,7 +1,10 @@
 package docstore
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -86,13 +89,29 @@ func (b *Batch) Commit() error {
 	defer s.mu.Unlock()
 	wb := s.db.NewBatch()
 	defer wb.Close()
+	// In key order the memtable takes the keys one after the other (its
+	// skiplist starts each search where the last one ended: random keys
+	// cost about 1.5 us each), and a key's puts, kept in their order by
+	// the sort, follow one another.
+	order := make([]int32, len(b.puts))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		if c := bytes.Compare(b.puts[i].key, b.puts[j].key); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
 	live := map[uint64]int64{}
-	inBatch := map[string]value{} // keys set earlier in this batch
-	for _, p := range b.puts {
+	var last []byte // the key set last in this batch
+	var lastVal value
+	for _, i := range order {
+		p := &b.puts[i]
 		var old value
 		var had bool
-		if prev, ok := inBatch[string(p.key)]; ok {
-			old, had = prev, true
+		if last != nil && bytes.Equal(last, p.key) {
+			old, had = lastVal, true
 		} else if !p.fresh {
 			var err error
 			if old, had, err = s.kept(p.key); err != nil {
@@ -111,7 +130,7 @@ func (b *Batch) Commit() error {
 		if err := wb.Set(p.key, p.val, nil); err != nil {
 			return fmt.Errorf("docstore: %w", err)
 		}
-		inBatch[string(p.key)] = value{Doc: Doc{VersionID: p.version}, inSegment: p.inSeg, seg: p.seg}
+		last, lastVal = p.key, value{Doc: Doc{VersionID: p.version}, inSegment: p.inSeg, seg: p.seg}
 	}
 	b.puts, b.size = b.puts[:0], 0
 	if err := wb.Commit(pebble.NoSync); err != nil {

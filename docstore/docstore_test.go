@@ -337,3 +337,38 @@ func TestAnUnreadableCopyStartsAgain(t *testing.T) {
 		t.Fatalf("the new copy does not work: %+v %v", d, ok)
 	}
 }
+
+// TestABatchKeepsTheOrderOfAKeysPuts checks that a batch, which writes in
+// key order, still lets a key's later put in the batch win.
+func TestABatchKeepsTheOrderOfAKeysPuts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "docs")
+	s := mustOpen(t, dir, "", false)
+	defer s.Close("")
+	b := s.NewBatch()
+	for _, p := range []struct {
+		id string
+		d  Doc
+	}{{"z", doc(1, `{"v":"z1"}`)}, {"a", doc(1, `{"v":"a1"}`)}, {"m", doc(1, `{}`)}, {"z", doc(2, `{"v":"z2"}`)}, {"a", doc(2, `{"v":"a2"}`)}, {"a", doc(3, `{"v":"a3"}`)}} {
+		if err := b.Put("Patient", p.id, p.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"a": `{"v":"a3"}`, "z": `{"v":"z2"}`, "m": `{}`} {
+		if d, ok := mustGet(t, s, "Patient", id); !ok || string(d.Row) != want {
+			t.Errorf("%s = %s (%v), want %s", id, d.Row, ok, want)
+		}
+	}
+	nb := s.NewerBatch()
+	nb.Put("Patient", "z", doc(5, `{"v":"z5"}`))
+	nb.Put("Patient", "b", doc(1, `{}`))
+	nb.Put("Patient", "z", doc(4, `{"v":"z4"}`))
+	if err := nb.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := mustGet(t, s, "Patient", "z"); string(d.Row) != `{"v":"z5"}` {
+		t.Errorf("z = %s, want the newest put of the batch", d.Row)
+	}
+}
