@@ -3,6 +3,7 @@ package ingestbench
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -30,14 +31,15 @@ func MaxObjectSize(files []string) (int, error) {
 			}
 			longest = max(longest, cur)
 			cur = 0
-			if err != nil {
+			if err == io.EOF {
 				break
+			}
+			if err != nil {
+				f.Close()
+				return 0, fmt.Errorf("%s: %w", path, err)
 			}
 		}
 		f.Close()
-		if cur != 0 {
-			return 0, fmt.Errorf("%s: read stopped", path)
-		}
 	}
 	return max(longest+1, 1<<20), nil
 }
