@@ -89,7 +89,7 @@ type assembler struct {
 	progress engine.JobProgress // cumulative up to the last unit taken
 
 	cur     cursor
-	fileIDs map[uint64]struct{} // ids (hashed) imported from the current file
+	fileIDs hashSet // ids (hashed) imported from the current file
 	c       *chunk
 	next    int64 // number of the next chunk
 	sizes   []int64
@@ -110,7 +110,7 @@ func (a *assembler) update(fn func(p *engine.JobProgress)) {
 func (a *assembler) run(ctx context.Context, order <-chan *unit, budget *semaphore.Weighted) error {
 	defer close(a.out)
 	defer a.discard()
-	a.fileIDs = map[uint64]struct{}{}
+	a.fileIDs.reset()
 	for u := range order {
 		select {
 		case <-u.done:
@@ -177,7 +177,7 @@ func (a *assembler) take(ctx context.Context, u *unit) error {
 			return err
 		}
 		c.events = true
-		a.fileIDs = map[uint64]struct{}{}
+		a.fileIDs.reset()
 		a.cur = cursor{File: u.file, Line: 1}
 		a.update(func(p *engine.JobProgress) {
 			p.ScannedFiles++
@@ -196,13 +196,13 @@ func (a *assembler) take(ctx context.Context, u *unit) error {
 		} else {
 			a.update(func(p *engine.JobProgress) { p.ImportedFiles++ })
 		}
-		a.fileIDs = map[uint64]struct{}{}
+		a.fileIDs.reset()
 		a.cur = cursor{File: u.file + 1}
 		return nil
 	case kindLines:
 		if u.replay {
 			for _, r := range u.res.rows {
-				a.fileIDs[idHash(r.typ, r.id)] = struct{}{}
+				a.fileIDs.add(idHash(r.typ, r.id))
 			}
 			return nil
 		}
@@ -228,7 +228,7 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		dup := false
 		if isRow {
 			h = idHash(rows[0].typ, rows[0].id)
-			_, dup = a.fileIDs[h]
+			dup = a.fileIDs.has(h)
 		}
 		if a.c.full(a.opts) {
 			if err := a.seal(ctx, cursor{File: u.file, Line: line}); err != nil {
@@ -257,7 +257,7 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 			continue
 		}
-		a.fileIDs[h] = struct{}{}
+		a.fileIDs.add(h)
 		if err := a.addRow(u, r, h); err != nil {
 			return err
 		}
