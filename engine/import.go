@@ -162,11 +162,16 @@ func (s *Store) runImport(imp *importRequest) error {
 	}
 	conn := s.mergeConn
 	need := map[string]fhirflat.Bits{}
+	var types []string
 	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ := range files {
+			if _, ok := need[typ]; !ok {
+				types = append(types, typ)
+			}
 			need[typ] = imp.batch.Present[typ]
 		}
 	}
+	s.relieveIndexes(ctx, types)
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return err
 	}
@@ -198,7 +203,7 @@ func (s *Store) runImport(imp *importRequest) error {
 			}
 			created, updated, versions, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
 			if err != nil {
-				return fmt.Errorf("import %s: %w", typ, err)
+				return fmt.Errorf("import %s: %w", typ, s.withMemoryHint(err))
 			}
 			loaded = append(loaded, importedFile{typ: typ, file: file, versions: versions})
 			imp.stats.Created[typ] += created
@@ -212,7 +217,7 @@ func (s *Store) runImport(imp *importRequest) error {
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("import commit: %w", err)
+		return fmt.Errorf("import commit: %w", s.withMemoryHint(err))
 	}
 	committed = true
 	s.publishLayouts()

@@ -163,6 +163,7 @@ func (s *Store) mergeLocked(ctx context.Context) error {
 		types = append(types, typ)
 	}
 	sort.Strings(types)
+	s.relieveIndexes(ctx, types)
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return fmt.Errorf("merge: %w", err)
 	}
@@ -183,7 +184,7 @@ func (s *Store) mergeLocked(ctx context.Context) error {
 	}
 	for _, typ := range types {
 		if err := s.mergeType(ctx, typ); err != nil {
-			return fmt.Errorf("merge %s: %w", typ, err)
+			return fmt.Errorf("merge %s: %w", typ, s.withMemoryHint(err))
 		}
 	}
 	for _, q := range []string{
@@ -195,7 +196,7 @@ func (s *Store) mergeLocked(ctx context.Context) error {
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("merge commit: %w", err)
+		return fmt.Errorf("merge commit: %w", s.withMemoryHint(err))
 	}
 	committed = true
 	s.publishLayouts()

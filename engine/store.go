@@ -36,10 +36,11 @@ type Store struct {
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
 
-	writeConn *sql.Conn  // the writer's connection (write.go)
-	mergeConn *sql.Conn  // the merger's connection (merge.go)
-	mergeMu   sync.Mutex // serializes use of mergeConn: merges, imports, new columns
-	clock     clock      // stamps writes and imports (write.go)
+	writeConn *sql.Conn       // the writer's connection (write.go)
+	mergeConn *sql.Conn       // the merger's connection (merge.go)
+	mergeMu   sync.Mutex      // serializes use of mergeConn: merges, imports, new columns
+	clock     clock           // stamps writes and imports (write.go)
+	indexes   residentIndexes // primary-key indexes in memory (indexes.go); under mergeMu
 
 	wlog    *writeLog // acknowledged writes until merged (writelog.go)
 	pending pendingIndex
@@ -153,6 +154,9 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fail(err)
 		}
+	}
+	if err := s.readMemoryLimit(ctx); err != nil {
+		return fail(err)
 	}
 	if err := s.createSchema(ctx); err != nil {
 		return fail(err)
