@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -201,7 +202,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 				return
 			case <-t.C:
 				if j, err := runner.ImportJob(ctx, d.ID, job.ID); err == nil {
-					fmt.Fprintf(o.Log, "  %s: %d imported, %s, rss %.0f MiB\n", j.Status, j.Progress.ResourcesImported, j.Message, float64(currentRSS())/(1<<20))
+					fmt.Fprintf(o.Log, "  %s: %d imported, %s, rss %.0f MiB (%s)\n", j.Status, j.Progress.ResourcesImported, j.Message, float64(currentRSS())/(1<<20), memoryShares(ctx, eng, d.ID))
 				}
 			}
 		}
@@ -325,6 +326,38 @@ func procField(path, name string) int64 {
 		}
 	}
 	return 0
+}
+
+// memoryShares says how much of the process's memory is Go's heap and how
+// much DuckDB's buffer manager holds for the store.
+func memoryShares(ctx context.Context, eng *engine.Engine, id string) string {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(sample)
+	mib := func(i int) float64 { return float64(sample[i].Value.Uint64()) / (1 << 20) }
+	s := fmt.Sprintf("Go %.0f MiB, heap objects %.0f", mib(1)-mib(2), mib(0))
+	st, err := eng.Store(ctx, id)
+	if err != nil {
+		return s
+	}
+	rows, err := st.DB().QueryContext(ctx, "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY 2 DESC")
+	if err != nil {
+		return s
+	}
+	defer rows.Close()
+	var total int64
+	var tags []string
+	for rows.Next() {
+		var tag string
+		var n int64
+		if rows.Scan(&tag, &n) != nil {
+			return s
+		}
+		total += n
+		if len(tags) < 3 {
+			tags = append(tags, fmt.Sprintf("%s %.0f", strings.ToLower(tag), float64(n)/(1<<20)))
+		}
+	}
+	return fmt.Sprintf("%s, DuckDB %.0f MiB: %s", s, float64(total)/(1<<20), strings.Join(tags, ", "))
 }
 
 func peakRSS() int64    { return procField("/proc/self/status", "VmHWM") << 10 }
