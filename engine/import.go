@@ -160,7 +160,6 @@ func (s *Store) runImport(imp *importRequest) error {
 	if testHookImportLoading != nil {
 		testHookImportLoading()
 	}
-	conn := s.mergeConn
 	need := map[string]fhirflat.Bits{}
 	var types []string
 	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
@@ -175,8 +174,32 @@ func (s *Store) runImport(imp *importRequest) error {
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return err
 	}
+	loaded, err := s.loadImport(ctx, imp, now)
+	if outOfMemory(err) && s.checkpointForMemory(ctx) {
+		// the indexes of other types and the rows waiting in the WAL
+		// held memory the load needed: once more without them
+		loaded, err = s.loadImport(ctx, imp, now)
+	}
+	if err != nil {
+		return s.withMemoryHint(err)
+	}
+	s.publishLayouts()
+	s.cache.clear()
+	s.pending.mu.Lock()
+	for typ := range need {
+		s.pending.tablesChanged([]string{typ}, now)
+	}
+	s.pending.mu.Unlock()
+	s.putImported(loaded, now)
+	return nil
+}
+
+// loadImport loads an import's files in one transaction and commits it;
+// on error it rolls back.
+func (s *Store) loadImport(ctx context.Context, imp *importRequest, now time.Time) ([]importedFile, error) {
+	conn := s.mergeConn
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
+		return nil, err
 	}
 	committed := false
 	s.grown = s.grown[:0]
@@ -192,18 +215,18 @@ func (s *Store) runImport(imp *importRequest) error {
 		for typ, file := range files {
 			schema, err := s.b.Schema(typ)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			layout := layouts[typ]
 			if layout == nil {
 				if layout, err = s.growLayout(ctx, schema, imp.batch.Present[typ]); err != nil {
-					return err
+					return nil, err
 				}
 				layouts[typ] = layout
 			}
 			created, updated, versions, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
 			if err != nil {
-				return fmt.Errorf("import %s: %w", typ, s.withMemoryHint(err))
+				return nil, fmt.Errorf("import %s: %w", typ, err)
 			}
 			loaded = append(loaded, importedFile{typ: typ, file: file, versions: versions})
 			imp.stats.Created[typ] += created
@@ -213,22 +236,14 @@ func (s *Store) runImport(imp *importRequest) error {
 	if imp.batch.Checkpoint != "" {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT OR REPLACE INTO %s.checkpoints VALUES (?, ?)", internalSchema),
 			imp.batch.Checkpoint, imp.batch.Value); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("import commit: %w", s.withMemoryHint(err))
+		return nil, fmt.Errorf("import commit: %w", err)
 	}
 	committed = true
-	s.publishLayouts()
-	s.cache.clear()
-	s.pending.mu.Lock()
-	for typ := range need {
-		s.pending.tablesChanged([]string{typ}, now)
-	}
-	s.pending.mu.Unlock()
-	s.putImported(loaded, now)
-	return nil
+	return loaded, nil
 }
 
 // importType loads one file of rows into a type's table. versions holds
