@@ -26,6 +26,9 @@ func TestHashSetAgreesWithAMap(t *testing.T) {
 	if s.len() != len(want) {
 		t.Fatalf("len %d, want %d", s.len(), len(want))
 	}
+	if per := float64(8*len(s.slots)) / float64(s.len()); per > 16 {
+		t.Errorf("%.1f bytes a member, want at most 16", per)
+	}
 	for h := range want {
 		if !s.has(h) {
 			t.Fatalf("%#x lost", h)
