@@ -58,10 +58,10 @@ func (dn *Denormalizer) denormalize(buf []byte, s *Schema, row []byte, sys *Syst
 	}
 	w := rowWriter{d: d, buf: buf}
 	w.buf = append(w.buf, `{"resourceType":`...)
-	w.buf = strconv.AppendQuote(w.buf, s.ResourceType)
+	w.buf = appendQuoted(w.buf, s.ResourceType)
 	if sys.ID != "" {
 		w.buf = append(w.buf, `,"id":`...)
-		w.buf = strconv.AppendQuote(w.buf, sys.ID)
+		w.buf = appendQuoted(w.buf, sys.ID)
 	}
 	metaField := s.byName["meta"]
 	if sys.VersionID > 0 || !sys.LastUpdated.IsZero() {
@@ -167,7 +167,7 @@ func (w *rowWriter) key(name string, started *bool) {
 		w.buf = append(w.buf, ',')
 	}
 	*started = true
-	w.buf = strconv.AppendQuote(w.buf, name)
+	w.buf = appendQuoted(w.buf, name)
 	w.buf = append(w.buf, ':')
 }
 

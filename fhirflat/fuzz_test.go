@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/fhirlake/fhirlake/internal/fhirgen"
@@ -128,4 +129,16 @@ func BenchmarkDenormalize(b *testing.B) {
 			}
 		}
 	}
+}
+
+// FuzzAppendQuoted: appendQuoted writes what strconv.AppendQuote writes.
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "code", "valueQuantity", "a\"b", `a\b`, "tab\there", "é", "\x7f", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := appendQuoted([]byte("x"), s), strconv.AppendQuote([]byte("x"), s); !bytes.Equal(got, want) {
+			t.Fatalf("appendQuoted(%q) = %s, want %s", s, got, want)
+		}
+	})
 }

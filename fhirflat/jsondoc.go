@@ -472,3 +472,17 @@ func appendCompact(dst, raw []byte) []byte {
 	}
 	return dst
 }
+
+// appendQuoted appends s as strconv.AppendQuote does, without going rune
+// by rune for the names and ids it is used for (printable ASCII with no
+// quote or backslash, which need no escapes).
+func appendQuoted(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(dst, s)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}

@@ -133,7 +133,7 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, err
 	if id != "" {
 		row.ID = id
 		n.out = append(n.out, `"id":`...)
-		n.out = strconv.AppendQuote(n.out, id)
+		n.out = appendQuoted(n.out, id)
 	} else if idNode := d.get(root, "id"); idNode >= 0 {
 		if d.nodes[idNode].kind != kString || !checkID(d.nodes[idNode].str) {
 			n.issue("value", rt+".id", "id must be 1-64 characters of A-Z a-z 0-9 - .")
@@ -163,7 +163,7 @@ func (n *Normalizer) key(name string, started *bool) {
 		n.out = append(n.out, ',')
 	}
 	*started = true
-	n.out = strconv.AppendQuote(n.out, name)
+	n.out = appendQuoted(n.out, name)
 	n.out = append(n.out, ':')
 }
 
@@ -178,7 +178,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		if prim != nil {
 			prim = append(prim, ',')
 		}
-		prim = strconv.AppendQuote(prim, key)
+		prim = appendQuoted(prim, key)
 		prim = append(prim, ':')
 		prim = append(prim, raw...)
 	}
@@ -227,7 +227,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 				n.present.Set(open.Seq)
 				n.key(open.Name, &started)
 				n.out = append(n.out, '{')
-				n.out = strconv.AppendQuote(n.out, key)
+				n.out = appendQuoted(n.out, key)
 				n.out = append(n.out, ':')
 				n.out = appendCompact(n.out, d.raw(v))
 				n.out = append(n.out, '}')
