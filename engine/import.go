@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,16 +163,12 @@ func (s *Store) runImport(imp *importRequest) error {
 		testHookImportLoading()
 	}
 	need := map[string]fhirflat.Bits{}
-	var types []string
 	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ := range files {
-			if _, ok := need[typ]; !ok {
-				types = append(types, typ)
-			}
 			need[typ] = imp.batch.Present[typ]
 		}
 	}
-	s.relieveIndexes(ctx, types)
+	s.relieveIndexes(ctx, slices.Collect(maps.Keys(need)))
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return err
 	}

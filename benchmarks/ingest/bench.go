@@ -328,8 +328,9 @@ func procField(path, name string) int64 {
 	return 0
 }
 
-// memoryShares says how much of the process's memory is Go's heap and how
-// much DuckDB's buffer manager holds for the store.
+// memoryShares says how much memory Go holds (all of it, and its live and
+// not yet collected heap objects) and how much DuckDB's buffer manager
+// holds for the store, with its three largest tags.
 func memoryShares(ctx context.Context, eng *engine.Engine, id string) string {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(sample)
