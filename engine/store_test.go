@@ -224,3 +224,22 @@ func TestGroupsOfEverySizeLand(t *testing.T) {
 		t.Fatalf("%d rows stored for %d resources", n, len(want))
 	}
 }
+
+// TestStoreTakesItsDuckDBSettings: the memory limit and thread count of
+// StoreOptions are DuckDB's, and the store knows the limit it got.
+func TestStoreTakesItsDuckDBSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	s, err := OpenStore(context.Background(), "test", path, filepath.Join(filepath.Dir(path), "staging"), fhirflat.Default(),
+		StoreOptions{MergeInterval: time.Hour, MemoryLimit: "300MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var threads int64
+	if err := s.DB().QueryRow("SELECT current_setting('threads')").Scan(&threads); err != nil || threads != 1 {
+		t.Errorf("threads = %d (%v), want 1", threads, err)
+	}
+	if got := s.indexes.limit; got < 280<<20 || got > 300_000_000 {
+		t.Errorf("memory limit read back as %d bytes, want 300MB", got)
+	}
+}

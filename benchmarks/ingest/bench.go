@@ -43,6 +43,7 @@ type Options struct {
 	// MemoryLimit is DuckDB's memory_limit for the data store (default
 	// 1GB; "none": DuckDB's own default, 80% of RAM).
 	MemoryLimit string
+	Threads     int    // DuckDB threads of the data store (0: one per core)
 	CPUProfile  string // write a CPU profile of our import here
 	SkipDuckDB  bool
 	Log         io.Writer // progress lines (default stderr)
@@ -88,7 +89,11 @@ func (r *Result) Ratio() float64 { return r.Import.Seconds() / r.DuckDB.Seconds(
 func (r *Result) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "machine: %s, %d cores, %.1f GiB RAM, load before %s, %s\n", r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB, r.Machine.LoadBefore, r.Machine.GoVersion)
-	fmt.Fprintf(&b, "options: DuckDB memory_limit %q (data store and read_json), validation %s\n", r.Options.MemoryLimit, r.Options.Level)
+	threads := "one per core"
+	if r.Options.Threads > 0 {
+		threads = strconv.Itoa(r.Options.Threads)
+	}
+	fmt.Fprintf(&b, "options: DuckDB memory_limit %q (data store and read_json), data store threads %s, validation %s\n", r.Options.MemoryLimit, threads, r.Options.Level)
 	fmt.Fprintf(&b, "input: %d patients, %d resources, %d NDJSON files, %.1f MB\n", r.Patients, r.Resources, r.Files, r.InputMB)
 	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), %.1f s in the CHECKPOINT after, peak RSS %.0f MiB\n",
 		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), r.Checkpoint.Seconds(), float64(r.ImportPeakRSS)/(1<<20))
@@ -155,7 +160,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 	data := filepath.Join(o.Dir, "data")
 	defer os.RemoveAll(data)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet, Store: engine.StoreOptions{MemoryLimit: o.MemoryLimit}})
+	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet, Store: engine.StoreOptions{MemoryLimit: o.MemoryLimit, Threads: o.Threads}})
 	if err != nil {
 		return err
 	}

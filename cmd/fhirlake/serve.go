@@ -75,6 +75,7 @@ AWS Signature Version 4 (service healthlake).`,
 	f.IntVar(&cfg.MaxBundleEntries, "max-bundle-entries", 500, "most entries a FHIR batch or transaction Bundle may have (HealthLake: 500)")
 	f.Int64Var(&cfg.QueryMemory, "query-memory", 0, "bytes of memory a data store's SQL queries may use before they are stopped (0: no limit)")
 	f.StringVar(&cfg.Store.MemoryLimit, "memory-limit", "1GB", "memory each data store's DuckDB may use before it spills to disk (DuckDB syntax; empty: 80% of RAM)")
+	f.IntVar(&cfg.Store.Threads, "duckdb-threads", 0, "threads of each data store's DuckDB (0: one per core; 1 loads imports faster on 2 cores, but every query then runs on one)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.S3.Endpoint, "s3-endpoint", "", "S3 endpoint of import jobs, for S3-compatible stores (default: AWS, or AWS_ENDPOINT_URL_S3)")
 	f.BoolVar(&cfg.S3.PathStyle, "s3-path-style", false, "address S3 buckets in the path (most S3-compatible stores need it)")

@@ -21,6 +21,7 @@ func main() {
 	flag.Int64Var(&o.ChunkBytes, "chunk-bytes", 0, "bytes of row JSON per chunk (default: ingest's)")
 	flag.Int64Var(&o.ChunkRamp, "chunk-ramp", 0, "how many first chunks are smaller, each half the next (default: ingest's; -1: none)")
 	flag.StringVar(&o.MemoryLimit, "memory-limit", "1GB", "DuckDB memory_limit of the data store (none: DuckDB's default, 80% of RAM)")
+	flag.IntVar(&o.Threads, "threads", 0, "DuckDB threads of the data store (0: one per core)")
 	flag.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the import to this file")
 	flag.BoolVar(&o.SkipDuckDB, "skip-duckdb", false, "do not run DuckDB's read_json for comparison")
 	flag.Parse()
