@@ -24,12 +24,7 @@ func TestImportsOfManyTypesFitTheMemoryLimit(t *testing.T) {
 		t.Skip("loads 2M resources")
 	}
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.duckdb")
-	s, err := OpenStore(ctx, "test", path, filepath.Join(filepath.Dir(path), "staging"), fhirflat.Default(),
-		StoreOptions{MergeInterval: time.Hour, MemoryLimit: "200MB"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStoreWith(t, filepath.Join(t.TempDir(), "s.duckdb"), StoreOptions{MergeInterval: time.Hour, MemoryLimit: "200MB"})
 	defer s.Close()
 	nz := fhirflat.Default().NewNormalizer(fhirflat.StructureOnly)
 	const perType = 500_000

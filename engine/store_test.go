@@ -26,11 +26,18 @@ func openTestStore(t *testing.T, path string, harden ...string) *Store {
 			return out
 		}
 	}
+	s := openTestStoreWith(t, path, opts)
+	t.Logf("open store: %v", time.Since(start))
+	return s
+}
+
+// openTestStoreWith opens a store at path with options.
+func openTestStoreWith(t *testing.T, path string, opts StoreOptions) *Store {
+	t.Helper()
 	s, err := OpenStore(context.Background(), "test", path, filepath.Join(filepath.Dir(path), "staging"), fhirflat.Default(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("open store: %v", time.Since(start))
 	return s
 }
 
@@ -228,12 +235,7 @@ func TestGroupsOfEverySizeLand(t *testing.T) {
 // TestStoreTakesItsDuckDBSettings: the memory limit and thread count of
 // StoreOptions are DuckDB's, and the store knows the limit it got.
 func TestStoreTakesItsDuckDBSettings(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.duckdb")
-	s, err := OpenStore(context.Background(), "test", path, filepath.Join(filepath.Dir(path), "staging"), fhirflat.Default(),
-		StoreOptions{MergeInterval: time.Hour, MemoryLimit: "300MB", Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStoreWith(t, filepath.Join(t.TempDir(), "s.duckdb"), StoreOptions{MergeInterval: time.Hour, MemoryLimit: "300MB", Threads: 1})
 	defer s.Close()
 	var threads int64
 	if err := s.DB().QueryRow("SELECT current_setting('threads')").Scan(&threads); err != nil || threads != 1 {
