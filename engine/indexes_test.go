@@ -24,13 +24,17 @@ func TestImportsOfManyTypesFitTheMemoryLimit(t *testing.T) {
 		t.Skip("loads 2M resources")
 	}
 	ctx := context.Background()
-	s := openTestStoreWith(t, filepath.Join(t.TempDir(), "s.duckdb"), StoreOptions{MergeInterval: time.Hour, MemoryLimit: "200MB"})
+	// confined as the server confines it: checkpoints must still work
+	s := openTestStoreWith(t, filepath.Join(t.TempDir(), "s.duckdb"), StoreOptions{MergeInterval: time.Hour, MemoryLimit: "200MB",
+		Hardening: func(staging string) []string {
+			return []string{"SET allowed_directories = ['" + staging + "/']", "SET enable_external_access = false", "SET lock_configuration = true"}
+		}})
 	defer s.Close()
 	nz := fhirflat.Default().NewNormalizer(fhirflat.StructureOnly)
 	const perType = 500_000
 	types := []string{"Patient", "Practitioner", "Organization", "HealthcareService"}
 	for n, typ := range types {
-		w := NewBatchWriter(t.TempDir())
+		w := NewBatchWriter(s.StagingDir())
 		for i := range perType {
 			// ids as long and as random as UUIDs: their index is what takes the memory
 			js := fmt.Sprintf(`{"resourceType":%q,"id":%q,"active":true}`, typ, uuidLike(n, i))
