@@ -252,7 +252,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		// it incomplete.
 		n.present.Set(fld.Seq)
 		n.key(key, &started)
-		if residue, ok := n.field(v, path+"."+key, fld); ok && residue != nil {
+		if residue, ok := n.field(v, elemPath{base: path, key: key, index: -1}, fld); ok && residue != nil {
 			addPrim(key, residue)
 		}
 	}
@@ -354,22 +354,41 @@ func (n *Normalizer) meta(v int32, path string, fld *Field, started *bool) {
 	n.object(d.subObject(v, kept), path, fld.Fields, fld.byName, false, false)
 }
 
+// elemPath is the path of an element for issues, joined only when an
+// issue names it (most values have none): base, then ".key" when key is
+// set, then "[index]" when index is not negative.
+type elemPath struct {
+	base, key string
+	index     int
+}
+
+func (p elemPath) String() string {
+	s := p.base
+	if p.key != "" {
+		s += "." + p.key
+	}
+	if p.index >= 0 {
+		s += "[" + strconv.Itoa(p.index) + "]"
+	}
+	return s
+}
+
 // field writes the value of one field. It returns the literal to keep in
 // _primitive when the column cannot reproduce it, and false when the value
 // was rejected.
-func (n *Normalizer) field(v int32, path string, fld *Field) (residue []byte, ok bool) {
+func (n *Normalizer) field(v int32, p elemPath, fld *Field) (residue []byte, ok bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	if nd.kind == kNull {
-		n.issue("structure", path, "null is not allowed")
+		n.issue("structure", p.String(), "null is not allowed")
 		return nil, false
 	}
 	if fld.Many && nd.kind != kArray {
-		n.issue("structure", path, fmt.Sprintf("%s must be an array", fld.Name))
+		n.issue("structure", p.String(), fmt.Sprintf("%s must be an array", fld.Name))
 		return nil, false
 	}
 	if !fld.Many && nd.kind == kArray {
-		n.issue("structure", path, fmt.Sprintf("%s must be a single value, not an array", fld.Name))
+		n.issue("structure", p.String(), fmt.Sprintf("%s must be a single value, not an array", fld.Name))
 		return nil, false
 	}
 	if fld.Kind == JSON {
@@ -377,10 +396,10 @@ func (n *Normalizer) field(v int32, path string, fld *Field) (residue []byte, ok
 		return nil, true
 	}
 	if !fld.Many {
-		return n.single(v, path, fld)
+		return n.single(v, p, fld)
 	}
 	if nd.n == 0 {
-		n.issue("structure", path, "empty arrays are not allowed")
+		n.issue("structure", p.String(), "empty arrays are not allowed")
 		return nil, false
 	}
 	n.out = append(n.out, '[')
@@ -391,17 +410,17 @@ func (n *Normalizer) field(v int32, path string, fld *Field) (residue []byte, ok
 			n.out = append(n.out, ',')
 		}
 		e := d.elem(v, j)
-		ep := path + "[" + strconv.Itoa(int(j)) + "]"
+		ep := elemPath{base: p.base, key: p.key, index: int(j)}
 		switch d.nodes[e].kind {
 		case kNull:
 			if fld.Kind != Primitive {
-				n.issue("structure", ep, "null is not allowed")
+				n.issue("structure", ep.String(), "null is not allowed")
 				good = false
 			}
 			n.out = append(n.out, "null"...)
 			continue
 		case kArray:
-			n.issue("structure", ep, "nested arrays are not allowed")
+			n.issue("structure", ep.String(), "nested arrays are not allowed")
 			good = false
 			n.out = append(n.out, "null"...)
 			continue
@@ -436,24 +455,24 @@ func (n *Normalizer) field(v int32, path string, fld *Field) (residue []byte, ok
 }
 
 // single writes one (non-array) Primitive or Struct value.
-func (n *Normalizer) single(v int32, path string, fld *Field) (residue []byte, ok bool) {
+func (n *Normalizer) single(v int32, p elemPath, fld *Field) (residue []byte, ok bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	if fld.Kind == Struct {
 		if nd.kind != kObject {
-			n.issue("structure", path, fmt.Sprintf("%s must be an object (%s), not a %s", fld.Name, fld.Type, nd.kind))
+			n.issue("structure", p.String(), fmt.Sprintf("%s must be an object (%s), not a %s", fld.Name, fld.Type, nd.kind))
 			return nil, false
 		}
 		if nd.n == 0 {
-			n.issue("structure", path, "empty objects are not allowed")
+			n.issue("structure", p.String(), "empty objects are not allowed")
 			return nil, false
 		}
 		before := len(n.issues)
 		n.out = append(n.out, '{')
-		n.object(v, path, fld.Fields, fld.byName, false, false)
+		n.object(v, p.String(), fld.Fields, fld.byName, false, false)
 		return nil, len(n.issues) == before
 	}
-	lit, ok := n.primitive(v, path, fld)
+	lit, ok := n.primitive(v, p, fld)
 	if ok {
 		n.out = append(n.out, d.raw(v)...)
 	}
@@ -463,41 +482,41 @@ func (n *Normalizer) single(v int32, path string, fld *Field) (residue []byte, o
 // primitive checks a FHIR primitive value. It returns, as a JSON string,
 // the literal to keep when the column's canonical rendering differs from it
 // (an instant with a zone offset, a decimal such as 1.50).
-func (n *Normalizer) primitive(v int32, path string, fld *Field) ([]byte, bool) {
+func (n *Normalizer) primitive(v int32, p elemPath, fld *Field) ([]byte, bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	switch fld.Type {
 	case "boolean":
 		if nd.kind != kTrue && nd.kind != kFalse {
-			n.issue("structure", path, fmt.Sprintf("%s must be a JSON boolean, not a %s", fld.Name, nd.kind))
+			n.issue("structure", p.String(), fmt.Sprintf("%s must be a JSON boolean, not a %s", fld.Name, nd.kind))
 			return nil, false
 		}
 		return nil, true
 	case "integer", "positiveInt", "unsignedInt":
 		raw := string(d.raw(v))
 		if nd.kind != kNumber {
-			n.issue("structure", path, fmt.Sprintf("%s must be a JSON number (%s), not a %s", fld.Name, fld.Type, nd.kind))
+			n.issue("structure", p.String(), fmt.Sprintf("%s must be a JSON number (%s), not a %s", fld.Name, fld.Type, nd.kind))
 			return nil, false
 		}
 		i, err := strconv.ParseInt(raw, 10, 32)
 		if err != nil {
-			n.issue("value", path, fmt.Sprintf("%s is not a valid %s (a whole number from -2147483648 to 2147483647)", raw, fld.Type))
+			n.issue("value", p.String(), fmt.Sprintf("%s is not a valid %s (a whole number from -2147483648 to 2147483647)", raw, fld.Type))
 			return nil, false
 		}
 		if fld.Type == "positiveInt" && i < 1 || fld.Type == "unsignedInt" && i < 0 {
-			n.issue("value", path, fmt.Sprintf("%s is not a valid %s", raw, fld.Type))
+			n.issue("value", p.String(), fmt.Sprintf("%s is not a valid %s", raw, fld.Type))
 			return nil, false
 		}
 		return nil, true
 	case "decimal":
 		if nd.kind != kNumber {
-			n.issue("structure", path, fmt.Sprintf("%s must be a JSON number (decimal), not a %s", fld.Name, nd.kind))
+			n.issue("structure", p.String(), fmt.Sprintf("%s must be a JSON number (decimal), not a %s", fld.Name, nd.kind))
 			return nil, false
 		}
 		raw := d.raw(v)
 		x, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil || math.IsInf(x, 0) {
-			n.issue("value", path, fmt.Sprintf("%s is out of the range of a decimal", raw))
+			n.issue("value", p.String(), fmt.Sprintf("%s is out of the range of a decimal", raw))
 			return nil, false
 		}
 		if FormatDecimal(x) != string(raw) {
@@ -506,18 +525,18 @@ func (n *Normalizer) primitive(v int32, path string, fld *Field) ([]byte, bool) 
 		return nil, true
 	}
 	if nd.kind != kString {
-		n.issue("structure", path, fmt.Sprintf("%s must be a JSON string (%s), not a %s", fld.Name, fld.Type, nd.kind))
+		n.issue("structure", p.String(), fmt.Sprintf("%s must be a JSON string (%s), not a %s", fld.Name, fld.Type, nd.kind))
 		return nil, false
 	}
 	s := nd.str
 	if s == "" {
-		n.issue("value", path, "empty strings are not allowed")
+		n.issue("value", p.String(), "empty strings are not allowed")
 		return nil, false
 	}
 	if fld.Type == "instant" {
 		t, ok := parseInstant(s)
 		if !ok {
-			n.issue("value", path, fmt.Sprintf("%q is not a valid instant (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))", clip(s)))
+			n.issue("value", p.String(), fmt.Sprintf("%q is not a valid instant (YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm))", clip(s)))
 			return nil, false
 		}
 		if FormatInstant(t) != s {
@@ -527,12 +546,12 @@ func (n *Normalizer) primitive(v int32, path string, fld *Field) ([]byte, bool) 
 	}
 	if n.level >= StructureOnly {
 		if ok, want := checkPrimitiveString(fld.Type, s); !ok {
-			n.issue("value", path, fmt.Sprintf("%q is not %s", clip(s), want))
+			n.issue("value", p.String(), fmt.Sprintf("%q is not %s", clip(s), want))
 			return nil, false
 		}
 	}
 	if n.level >= Strict && fld.Codes != nil && !slices.Contains(fld.Codes, s) {
-		n.issue("code-invalid", path, fmt.Sprintf("%q is not one of the codes allowed for %s: %s", clip(s), fld.Path, strings.Join(fld.Codes, ", ")))
+		n.issue("code-invalid", p.String(), fmt.Sprintf("%q is not one of the codes allowed for %s: %s", clip(s), fld.Path, strings.Join(fld.Codes, ", ")))
 		return nil, false
 	}
 	return nil, true

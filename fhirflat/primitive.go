@@ -227,8 +227,12 @@ func checkPrimitiveString(code, s string) (ok bool, want string) {
 		return checkID(s), "an id (1-64 of A-Z a-z 0-9 - .)"
 	case "code":
 		return checkCode(s), "a code (no leading, trailing or double white space)"
-	case "uri", "url", "canonical":
-		return checkURI(s), "a " + code + " without white space"
+	case "uri":
+		return checkURI(s), "a uri without white space"
+	case "url":
+		return checkURI(s), "a url without white space"
+	case "canonical":
+		return checkURI(s), "a canonical without white space"
 	case "oid":
 		return checkOID(s), "an oid (urn:oid:1.2.3)"
 	case "uuid":
