@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,14 +99,7 @@ func hasOther(set map[string]struct{}, types []string) bool {
 		return true
 	}
 	for t := range set {
-		found := false
-		for _, u := range types {
-			if t == u {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(types, t) {
 			return true
 		}
 	}

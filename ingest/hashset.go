@@ -70,9 +70,6 @@ func (s *hashSet) next(i int) int {
 	return i
 }
 
-// len is the number of members.
-func (s *hashSet) len() int { return s.n }
-
 // reset empties the set and lets its table go.
 func (s *hashSet) reset() { *s = hashSet{} }
 
