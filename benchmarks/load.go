@@ -69,7 +69,7 @@ func benchLoad(ctx context.Context, srv *server.Server, datastore string, ds *da
 	}
 
 	basePath := filepath.Join(tmp, "baseline-read_json.duckdb")
-	db, err := sql.Open("duckdb", basePath)
+	db, err := sql.Open("duckdb", basePath+"?storage_compatibility_version="+engine.StorageVersion) // the format of our stores
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,15 @@ func (o StoreOptions) withDefaults() StoreOptions {
 	return o
 }
 
+// StorageVersion is the storage format of a store's database file when
+// OpenStore creates it (a file keeps the format it was created with).
+// DuckDB's default writes files older releases can read; this release's
+// format stores primary-key indexes as they are in memory (the default
+// converts them at every checkpoint) and has newer string compression.
+// Measured on 535k Observations, load and checkpoint: 4.3-4.7 CPU-s
+// instead of 5.7. Such a file opens in DuckDB 1.5 or later.
+const StorageVersion = "v1.5.0"
+
 // OpenStore opens (creating if needed) the database of a data store and
 // starts its writer and merger.
 func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builder, opts StoreOptions) (*Store, error) {
@@ -126,7 +135,7 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 	if err := os.MkdirAll(staging, 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", id, err)
 	}
-	connector, err := duckdb.NewConnector(path, nil)
+	connector, err := duckdb.NewConnector(path+"?storage_compatibility_version="+StorageVersion, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", id, err)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -243,5 +244,57 @@ func TestStoreTakesItsDuckDBSettings(t *testing.T) {
 	}
 	if got := s.indexes.limit; got < 280<<20 || got > 300_000_000 {
 		t.Errorf("memory limit read back as %d bytes, want 300MB", got)
+	}
+}
+
+func storageVersionOf(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var v string
+	if err := db.QueryRow("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A new store is written in this DuckDB's storage format; a file made
+// in DuckDB's default, older format (by an earlier fhirlake) keeps it and
+// still takes writes.
+func TestStoreFilesKeepTheirFormat(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "new.duckdb"))
+	put(t, s, patient("p1", "New"))
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := storageVersionOf(t, s.DB()); !strings.HasPrefix(v, StorageVersion) {
+		t.Errorf("new store's storage version = %q, want %s", v, StorageVersion)
+	}
+	s.Close()
+
+	old := filepath.Join(t.TempDir(), "old.duckdb")
+	db, err := sql.Open("duckdb", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE earlier (i INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i, family := range []string{"Old", "Older"} {
+		s := openTestStore(t, old)
+		if i == 1 {
+			got, err := s.Read(ctx, "Patient", "p1")
+			if err != nil || !strings.Contains(string(got.JSON), `"family":"Old"`) {
+				t.Fatalf("read after reopen = %+v %v", got, err)
+			}
+		}
+		put(t, s, patient("p1", family))
+		if err := s.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v := storageVersionOf(t, s.DB()); strings.HasPrefix(v, StorageVersion) {
+			t.Errorf("an older file's storage version became %q", v)
+		}
+		s.Close()
 	}
 }

@@ -255,7 +255,7 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 	path := filepath.Join(o.Dir, "duckdb.db")
 	defer os.Remove(path)
 	defer os.Remove(path + ".wal")
-	db, err := sql.Open("duckdb", path)
+	db, err := sql.Open("duckdb", path+"?storage_compatibility_version="+engine.StorageVersion) // the format of our stores
 	if err != nil {
 		return err
 	}
