@@ -12,10 +12,11 @@ import (
 // transaction of its own, committed before the data that needs them is
 // written. Growing a nested field rebuilds its top-level column with an
 // UPDATE of every row (fhirflat.Layout.Grow says why), and DuckDB 1.5
-// checks primary keys eagerly: an UPDATE followed, in the same
-// transaction, by the DELETE and INSERT of the same ids fails to commit
-// with a duplicate key. New columns without data are harmless if the data
-// transaction then fails. The caller holds mergeMu.
+// checks primary keys eagerly: in a table that has one (made by an earlier
+// fhirlake), an UPDATE followed, in the same transaction, by the DELETE
+// and INSERT of the same ids fails to commit with a duplicate key. New
+// columns without data are harmless if the data transaction then fails.
+// The caller holds mergeMu.
 func (s *Store) growFirst(ctx context.Context, need map[string]fhirflat.Bits) error {
 	var types []string
 	for typ, bits := range need {

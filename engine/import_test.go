@@ -91,6 +91,12 @@ func TestImport(t *testing.T) {
 	if stats.Updated["Condition"] != want["Condition"] || stats.Created["Condition"] != 0 {
 		t.Errorf("second import of Conditions: %+v", stats)
 	}
+	for typ, n := range want { // one current row per resource still
+		var rows, ids int
+		if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT id) FROM main."+fhirflat.QuoteIdent(fhirflat.TableName(typ))).Scan(&rows, &ids); err != nil || rows != n || ids != n {
+			t.Errorf("%s after the second import: %d rows, %d ids (%v), want %d", typ, rows, ids, err, n)
+		}
+	}
 	got, err := s.Read(ctx, "Patient", patientID(t, bulk))
 	if err != nil || got.VersionID != 3 {
 		t.Fatalf("patient after two imports: %+v %v", got, err)

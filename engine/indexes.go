@@ -11,7 +11,9 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// The primary-key indexes DuckDB keeps in memory.
+// The primary-key indexes DuckDB keeps in memory, in the tables of stores
+// made by an earlier fhirlake (tables now have none: fhirflat.CreateTable
+// says why; a table rebuilt to grow a nested field loses its key).
 //
 // DuckDB loads a table's primary-key index (an adaptive radix tree, about
 // 90 bytes a row for UUID ids) whole the first time a statement uses it
@@ -123,7 +125,7 @@ func (s *Store) withMemoryHint(err error) error {
 	if s.indexes.limit > 0 {
 		limit = fmt.Sprintf("its memory limit (%d MiB)", s.indexes.limit>>20)
 	}
-	return fmt.Errorf("%w [the data store's DuckDB ran out of %s: the primary-key index of each table being written stays in memory, about 90 bytes a resource; give it more with fhirlake serve --memory-limit]", err, limit)
+	return fmt.Errorf("%w [the data store's DuckDB ran out of %s; give it more with fhirlake serve --memory-limit]", err, limit)
 }
 
 // parseByteSize reads a size as DuckDB prints it ("953.6 MiB", "1.0 GiB",

@@ -293,8 +293,9 @@ func (s *Store) mergeType(ctx context.Context, typ string) error {
 	return nil
 }
 
-// maxListedIDs bounds the ids a merge names in its SQL; DuckDB finds a
-// listed id through the table's primary-key index instead of scanning.
+// maxListedIDs bounds the ids a merge names in its SQL: DuckDB tests a
+// short list of constants in its scan of the id column (or looks them up
+// in the primary-key index of a table made by an earlier fhirlake).
 const maxListedIDs = 1000
 
 // replacedIDs gives, as SQL for an IN, the ids of a type in the batch being
@@ -303,8 +304,7 @@ const maxListedIDs = 1000
 // no earlier row anywhere, the writer made sure of that when it numbered
 // it, so a merge of creates only has nothing to replace: "" then, and the
 // statements that replace rows, each a pass over the whole table, are not
-// run. A few ids are listed literally so that DuckDB looks them up in the
-// primary-key index; more are a subquery.
+// run. A few ids are listed literally; more are a subquery.
 func (s *Store) replacedIDs(ctx context.Context, lit string) (string, error) {
 	query := fmt.Sprintf("SELECT id FROM merging WHERE type = %s GROUP BY id HAVING min(version_id) > 1", lit)
 	rows, err := s.mergeConn.QueryContext(ctx, fmt.Sprintf("%s LIMIT %d", query, maxListedIDs+1))

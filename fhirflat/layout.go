@@ -59,8 +59,9 @@ func (l *Layout) Covers(need Bits) bool {
 // DatabaseManager::GetDefaultDatabase with no default database set"), so a
 // crash before the next checkpoint would leave a database that does not
 // open; nested ADD COLUMN inside a list also frees memory twice once the
-// list holds a few thousand elements; and an UPDATE of the column fails
-// the primary key check at commit.
+// list holds a few thousand elements; and, in a table with a primary key
+// (stores made before tables had none), an UPDATE of the column fails the
+// key check at commit. A rebuilt table has no primary key (CreateTable).
 func (l *Layout) Grow(need Bits, tables ...string) []string {
 	need = l.withAncestors(need)
 	var added []*Node
@@ -134,7 +135,7 @@ func (l *Layout) createTable(name string, history bool) string {
 	if history {
 		b.WriteString(" (id VARCHAR NOT NULL, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL, deleted BOOLEAN NOT NULL")
 	} else {
-		b.WriteString(" (id VARCHAR PRIMARY KEY, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL")
+		b.WriteString(" (id VARCHAR NOT NULL, version_id BIGINT NOT NULL, last_updated TIMESTAMPTZ NOT NULL")
 	}
 	for _, n := range l.Root {
 		b.WriteString(", ")

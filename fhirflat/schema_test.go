@@ -14,8 +14,8 @@ func TestSchemaEveryResourceType(t *testing.T) {
 			t.Fatalf("%s: %v", rt, err)
 		}
 		ddl := s.CreateTable("", false)
-		if !strings.Contains(ddl, "id VARCHAR PRIMARY KEY") {
-			t.Errorf("%s: no id column", rt)
+		if !strings.Contains(ddl, "(id VARCHAR NOT NULL, ") || strings.Contains(ddl, "PRIMARY KEY") {
+			t.Errorf("%s: no id column, or a primary key: %s", rt, ddl)
 		}
 		full := s.FullLayout().Structure()
 		total += len(full)

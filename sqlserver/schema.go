@@ -47,9 +47,15 @@ func (t *tableInfo) column(name string) (*columnInfo, bool) {
 	return nil, false
 }
 
+// schemaColumnsSQL lists the columns with whether each is in the table's
+// primary key: DuckDB's, or the id of a resource table (one with a
+// history table beside it), which the store keeps unique without one.
 const schemaColumnsSQL = `
 SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, coalesce(c.comment, ''),
        coalesce(list_contains(k.cols, c.column_name), false)
+         OR (c.column_name = 'id' AND c.table_name || '_history' IN (
+             SELECT table_name FROM duckdb_tables()
+             WHERE database_name = current_database() AND schema_name = 'main'))
 FROM duckdb_columns() c
 LEFT JOIN (SELECT table_name, flatten(list(constraint_column_names)) AS cols
            FROM duckdb_constraints()
