@@ -63,6 +63,7 @@ type Result struct {
 	Checkpoint    time.Duration // of which in the CHECKPOINT (rows DuckDB left in its WAL)
 	ImportChunks  int
 	ImportPeakRSS int64         // bytes
+	JobPeakRSS    int64         // of which before the CHECKPOINT
 	DuckDB        time.Duration // read_json into per-type tables
 	DuckDBPeakRSS int64
 	DuckDBRows    int64
@@ -95,8 +96,8 @@ func (r *Result) String() string {
 	}
 	fmt.Fprintf(&b, "options: DuckDB memory_limit %q (data store and read_json), data store threads %s, validation %s\n", r.Options.MemoryLimit, threads, r.Options.Level)
 	fmt.Fprintf(&b, "input: %d patients, %d resources, %d NDJSON files, %.1f MB\n", r.Patients, r.Resources, r.Files, r.InputMB)
-	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), %.1f s in the CHECKPOINT after, peak RSS %.0f MiB\n",
-		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), r.Checkpoint.Seconds(), float64(r.ImportPeakRSS)/(1<<20))
+	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), %.1f s in the CHECKPOINT after, peak RSS %.0f MiB (%.0f MiB before the CHECKPOINT)\n",
+		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), r.Checkpoint.Seconds(), float64(r.ImportPeakRSS)/(1<<20), float64(r.JobPeakRSS)/(1<<20))
 	if r.DuckDB > 0 {
 		fmt.Fprintf(&b, "duckdb read_json: %.1f s, %.0f resources/s, %.1f MB/s, peak RSS %.0f MiB\n",
 			r.DuckDB.Seconds(), r.DuckDBRate(), r.InputMB/r.DuckDB.Seconds(), float64(r.DuckDBPeakRSS)/(1<<20))
@@ -198,9 +199,17 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 		return err
 	}
 	done := make(chan struct{})
-	go func() { // progress
+	var peak struct {
+		rss    int64
+		shares string
+	}
+	sampled := make(chan struct{})
+	go func() { // progress, and what the memory holds at its highest
+		defer close(sampled)
 		t := time.NewTicker(5 * time.Second)
 		defer t.Stop()
+		sample := time.NewTicker(200 * time.Millisecond)
+		defer sample.Stop()
 		for {
 			select {
 			case <-done:
@@ -209,11 +218,17 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 				if j, err := runner.ImportJob(ctx, d.ID, job.ID); err == nil {
 					fmt.Fprintf(o.Log, "  %s: %d imported, %s, rss %.0f MiB (%s)\n", j.Status, j.Progress.ResourcesImported, j.Message, float64(currentRSS())/(1<<20), memoryShares(ctx, eng, d.ID))
 				}
+			case <-sample.C:
+				if rss := currentRSS(); rss > peak.rss+(16<<20) {
+					peak.rss, peak.shares = rss, memoryShares(ctx, eng, d.ID)
+				}
 			}
 		}
 	}()
 	job, err = runner.Wait(ctx, d.ID, job.ID)
 	close(done)
+	<-sampled
+	fmt.Fprintf(o.Log, "  highest RSS sampled during the job: %.0f MiB (%s)\n", float64(peak.rss)/(1<<20), peak.shares)
 	if err != nil {
 		return err
 	}
@@ -226,6 +241,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 	}
 	// the rows DuckDB wrote to its WAL are compressed into the database
 	// file at a checkpoint: part of the cost, as the baseline's is
+	res.JobPeakRSS = peakRSS()
 	checkpoint := time.Now()
 	if _, err := s.DB().ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return err
