@@ -89,7 +89,7 @@ type assembler struct {
 	progress engine.JobProgress // cumulative up to the last unit taken
 
 	cur     cursor
-	fileIDs hashSet // ids (hashed) imported from the current file
+	fileIDs idSet // ids (hashed) imported from the current file
 	c       *chunk
 	next    int64 // number of the next chunk
 	sizes   []int64
@@ -202,7 +202,9 @@ func (a *assembler) take(ctx context.Context, u *unit) error {
 	case kindLines:
 		if u.replay {
 			for _, r := range u.res.rows {
-				a.fileIDs.add(idHash(r.typ, r.id))
+				if err := a.fileIDs.add(idHash(r.typ, r.id)); err != nil {
+					return err
+				}
 			}
 			return nil
 		}
@@ -228,7 +230,10 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 		dup := false
 		if isRow {
 			h = idHash(rows[0].typ, rows[0].id)
-			dup = a.fileIDs.has(h)
+			var err error
+			if dup, err = a.fileIDs.has(h); err != nil {
+				return err
+			}
 		}
 		if a.c.full(a.opts) {
 			if err := a.seal(ctx, cursor{File: u.file, Line: line}); err != nil {
@@ -257,7 +262,9 @@ func (a *assembler) takeLines(ctx context.Context, u *unit) error {
 			a.update(func(p *engine.JobProgress) { p.ResourcesScanned++; p.ResourcesWithError++ })
 			continue
 		}
-		a.fileIDs.add(h)
+		if err := a.fileIDs.add(h); err != nil {
+			return err
+		}
 		if err := a.addRow(u, r, h); err != nil {
 			return err
 		}
@@ -389,6 +396,7 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 
 // discard closes the files of a chunk left unsealed (the job stopped).
 func (a *assembler) discard() {
+	a.fileIDs.reset()
 	if a.c == nil {
 		return
 	}

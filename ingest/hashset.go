@@ -5,8 +5,8 @@ import "math/bits"
 // hashSet is a set of 64-bit hashes in one flat table (open addressing,
 // linear probing): 8 bytes a slot, between 1/2 and 3/4 full (it grows by
 // half), so 10.7-16 bytes a member where a Go map of uint64 takes about
-// 24. It holds the ids of a file's resources, which is the one thing an
-// import keeps that grows with the input (a file's lines are not bounded).
+// 24. It holds the ids of a file's resources in memory (idSet spills them
+// past a bound: a file's lines are not bounded).
 type hashSet struct {
 	slots   []uint64 // 0: empty
 	n       int      // members, the zero hash included
