@@ -93,3 +93,29 @@ func TestNewIDSetRemovesStaleRuns(t *testing.T) {
 		t.Errorf("stale run still there: %v", err)
 	}
 }
+
+// BenchmarkIDSet checks and adds one new id per op, with the table alone
+// (spill point past the ids) and with runs on disk (spilled every 1M).
+func BenchmarkIDSet(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		spillAt int
+	}{{"memory", 1 << 30}, {"spilled", 1 << 20}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := newIDSet(b.TempDir())
+			s.spillAt = c.spillAt
+			defer s.reset()
+			r := rand.New(rand.NewPCG(5, 6))
+			for b.Loop() {
+				h := r.Uint64()
+				if dup, err := s.has(h); dup || err != nil {
+					b.Fatal(dup, err)
+				}
+				if err := s.add(h); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(s.runs)), "runs")
+		})
+	}
+}
