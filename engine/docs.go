@@ -165,6 +165,19 @@ func (s *Store) readDoc(schema *fhirflat.Schema, typ, id string) (r *Resource, o
 	return r, true, nil
 }
 
+// docState is the latest version of a resource as the copy has it, when
+// the copy is usable and has it.
+func (s *Store) docState(k key) (state, bool) {
+	if !s.docsReady.Load() {
+		return state{}, false
+	}
+	d, ok, err := s.docs.Get(k.typ, k.id)
+	if err != nil || !ok {
+		return state{}, false
+	}
+	return state{versionID: d.VersionID, deleted: d.Deleted}, true
+}
+
 // docsUsable lets reads use the copy, unless a write to it has failed.
 func (s *Store) docsUsable() {
 	s.docsMu.Lock()

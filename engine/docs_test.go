@@ -210,3 +210,54 @@ func TestReimportFreesTheFirstSegment(t *testing.T) {
 		}
 	}
 }
+
+// The writer numbers versions from the copy when it can: an imported
+// resource, a written one, one deleted before the copy was filled (only
+// in the history) and one never written each get the right next version,
+// with the copy and without it.
+func TestWritesNumberVersionsFromTheCopy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	s := openTestStore(t, path)
+	importJSON(t, s, patient("p1", "Imported"))
+	put(t, s, patient("p2", "Written"))
+	put(t, s, patient("p3", "Deleted"))
+	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p3"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(docsDir(path)); err != nil { // filled again from the tables: p3 is not in it
+		t.Fatal(err)
+	}
+	s = openTestStore(t, path)
+	defer s.Close()
+	waitDocs(t, s)
+	for _, c := range []struct {
+		id      string
+		version int64
+		created bool
+	}{{"p1", 2, false}, {"p2", 2, false}, {"p3", 3, true}, {"p4", 1, true}} {
+		if r := put(t, s, patient(c.id, "Next")); r.VersionID != c.version || r.Created != c.created {
+			t.Errorf("put %s with the copy = v%d created %v, want v%d created %v", c.id, r.VersionID, r.Created, c.version, c.created)
+		}
+	}
+	if err := s.Sync(ctx); err != nil { // out of the pending index
+		t.Fatal(err)
+	}
+	s.docsReady.Store(false)
+	for _, id := range []string{"p1", "p2", "p3", "p4"} {
+		want := map[string]int64{"p1": 3, "p2": 3, "p3": 4, "p4": 2}[id]
+		if r := put(t, s, patient(id, "Last")); r.VersionID != want || r.Created {
+			t.Errorf("put %s without the copy = v%d created %v, want v%d", id, r.VersionID, r.Created, want)
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rows, ids int
+	if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT id) FROM main.patient").Scan(&rows, &ids); err != nil || rows != 4 || ids != 4 {
+		t.Errorf("patient table: %d rows, %d ids (%v), want 4 and 4", rows, ids, err)
+	}
+}

@@ -90,7 +90,7 @@ func TestOneTypeLargerThanItsIndexWouldFit(t *testing.T) {
 
 // importSome imports resources of type typ with ids uuidLike(set, i) for
 // i from from to to-1, in one batch.
-func importSome(t *testing.T, s *Store, typ string, set, from, to int) ImportStats {
+func importSome(t testing.TB, s *Store, typ string, set, from, to int) ImportStats {
 	t.Helper()
 	nz := fhirflat.Default().NewNormalizer(fhirflat.StructureOnly)
 	w := NewBatchWriter(s.StagingDir())

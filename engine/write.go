@@ -294,12 +294,16 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 }
 
 // lookupStates finds the latest versions of the resources a batch writes
-// (except new ones): in the pending index, else with one query per type on
-// the current table and, for the ids not there, one on the history (a
-// deleted resource).
+// (except new ones): in the pending index, else in the copy for reads by
+// id, else in the tables. Tables have no index on id (a query scans their
+// id column), and a usable copy holds every current row, so its misses
+// are only looked for in the history (a resource deleted before the copy
+// was last filled); without the copy, one query per type looks in the
+// current table and one, for the ids not there, in the history.
 func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[key]state, error) {
 	out := map[key]state{}
 	byType := map[string][]string{}
+	copied := s.docsReady.Load()
 	for _, req := range batch {
 		for _, op := range req.ops {
 			k := key{op.Type, op.ID}
@@ -313,6 +317,12 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 				out[k] = state{versionID: e.versionID, deleted: e.deleted}
 				continue
 			}
+			if copied {
+				if st, ok := s.docState(k); ok {
+					out[k] = st
+					continue
+				}
+			}
 			out[k] = state{}
 			byType[k.typ] = append(byType[k.typ], k.id)
 		}
@@ -322,18 +332,14 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 		if err != nil {
 			return nil, err
 		}
-		args := make([]any, len(ids))
-		marks := make([]string, len(ids))
-		for i, id := range ids {
-			args[i], marks[i] = id, "?"
-		}
-		in := "(" + strings.Join(marks, ",") + ")"
-		var missing []any
 		found := map[string]bool{}
-		err = s.queryStates(ctx, "SELECT id, version_id, false FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id IN "+in, args, typ, out, found)
-		if err != nil {
-			return nil, err
+		if !copied {
+			in := "(" + strings.Repeat("?,", len(ids)-1) + "?)"
+			if err := s.queryStates(ctx, "SELECT id, version_id, false FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id IN "+in, anys(ids), typ, out, found); err != nil {
+				return nil, err
+			}
 		}
+		var missing []string
 		for _, id := range ids {
 			if !found[id] {
 				missing = append(missing, id)
@@ -342,14 +348,23 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 		if len(missing) == 0 {
 			continue
 		}
-		in = "(" + strings.Repeat("?,", len(missing)-1) + "?)"
+		in := "(" + strings.Repeat("?,", len(missing)-1) + "?)"
 		err = s.queryStates(ctx, "SELECT id, max(version_id), arg_max(deleted, version_id) FROM main."+
-			fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" WHERE id IN "+in+" GROUP BY id", missing, typ, out, found)
+			fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" WHERE id IN "+in+" GROUP BY id", anys(missing), typ, out, found)
 		if err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// anys gives ids as query arguments.
+func anys(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 func (s *Store) queryStates(ctx context.Context, q string, args []any, typ string, out map[key]state, found map[string]bool) error {
