@@ -3,6 +3,7 @@ package fhirflat
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,7 +41,7 @@ func (dn *Denormalizer) denormalize(buf []byte, s *Schema, row []byte, sys *Syst
 		return buf, fmt.Errorf("denormalize %s: row is not an object", s.ResourceType)
 	}
 	if v := d.get(root, ColID); v >= 0 && d.nodes[v].kind == kString {
-		sys.ID = d.nodes[v].str
+		sys.ID = strings.Clone(d.nodes[v].str)
 	}
 	if v := d.get(root, ColVersionID); v >= 0 && d.nodes[v].kind == kNumber {
 		n, err := strconv.ParseInt(string(d.raw(v)), 10, 64)
@@ -52,7 +53,7 @@ func (dn *Denormalizer) denormalize(buf []byte, s *Schema, row []byte, sys *Syst
 	if v := d.get(root, ColLastUpdated); v >= 0 && d.nodes[v].kind == kString {
 		t, err := ParseDuckTimestamp(d.nodes[v].str)
 		if err != nil {
-			return buf, fmt.Errorf("denormalize %s: last_updated: %w", s.ResourceType, err)
+			return buf, fmt.Errorf("denormalize %s: last_updated: %s", s.ResourceType, err) // not wrapped: it holds the row's bytes
 		}
 		sys.LastUpdated = t
 	}

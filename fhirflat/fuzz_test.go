@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/fhirlake/fhirlake/internal/fhirgen"
@@ -35,7 +36,22 @@ func FuzzNormalize(f *testing.F) {
 	nz := Default().NewNormalizer(Strict)
 	var dn Denormalizer
 	f.Fuzz(func(t *testing.T, src []byte) {
-		row, err := nz.Normalize(src)
+		in := bytes.Clone(src)
+		row, err := nz.Normalize(in)
+		// What the normalizer returns must not share the caller's buffer,
+		// which callers reuse for the next line.
+		var said, id string
+		if err != nil {
+			said = strings.Clone(err.Error())
+		} else {
+			id = strings.Clone(row.ID)
+		}
+		for i := range in {
+			in[i] = '#'
+		}
+		if err != nil && err.Error() != said || err == nil && row.ID != id {
+			t.Fatalf("the result changed with the input buffer: %v, id %q", err, row.ID)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || len(e.Issues) == 0 {

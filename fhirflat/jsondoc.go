@@ -5,11 +5,14 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A doc is a parsed JSON document: a flat arena of nodes that keep the
 // source spans, so numbers keep their literal text and a subtree can be
-// stored as the exact bytes it was sent as.
+// stored as the exact bytes it was sent as. Its strings share the source's
+// bytes where they can: they are valid only while the source is unchanged,
+// so a string kept beyond the call that parsed it is cloned.
 type doc struct {
 	src   []byte
 	nodes []node
@@ -183,20 +186,25 @@ func (p *parser) number() error {
 	return nil
 }
 
-// string reads a JSON string starting at the opening quote.
+// string reads a JSON string starting at the opening quote. A string
+// without escapes is not copied: it shares the source's bytes (see doc).
 func (p *parser) string() (string, error) {
 	s := p.src
 	i := p.pos + 1
 	start := i
+	var high byte // the OR of the bytes: ASCII-only when its top bit is clear
 	for i < len(s) {
 		c := s[i]
 		if c == '"' {
 			p.pos = i + 1
-			if !utf8.Valid(s[start:i]) {
+			if high >= utf8.RuneSelf && !utf8.Valid(s[start:i]) {
 				p.pos = start
 				return "", p.fail("invalid UTF-8 in string")
 			}
-			return string(s[start:i]), nil
+			if i == start {
+				return "", nil
+			}
+			return unsafe.String(&s[start], i-start), nil
 		}
 		if c == '\\' {
 			return p.escapedString(start, i)
@@ -205,6 +213,7 @@ func (p *parser) string() (string, error) {
 			p.pos = i
 			return "", p.fail("control character in string")
 		}
+		high |= c
 		i++
 	}
 	p.pos = i

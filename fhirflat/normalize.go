@@ -88,6 +88,7 @@ type Normalizer struct {
 	level   Level
 	doc     doc
 	issues  []Issue
+	paths   []elemPath // by depth, see elemPath
 	out     []byte
 	present Bits
 }
@@ -118,14 +119,15 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, err
 	if rtNode < 0 || d.nodes[rtNode].kind != kString {
 		return nil, singleIssue("required", "", "resourceType is missing")
 	}
-	rt := d.nodes[rtNode].str
+	rt := d.nodes[rtNode].str // checked against the schemas, then their name is kept
 	if resourceType != "" && rt != resourceType {
-		return nil, singleIssue("invalid", rt, fmt.Sprintf("resourceType %q does not match the type %q of the request", rt, resourceType))
+		return nil, singleIssue("invalid", strings.Clone(rt), fmt.Sprintf("resourceType %q does not match the type %q of the request", rt, resourceType))
 	}
 	schema, err := n.b.Schema(rt)
 	if err != nil {
 		return nil, singleIssue("not-supported", "", fmt.Sprintf("%q is not an R4 resource type", rt))
 	}
+	rt = schema.ResourceType
 	row := &Row{Schema: schema, Type: rt, Present: NewBits(schema)}
 	n.present = row.Present
 	n.out = n.out[:0]
@@ -138,12 +140,12 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, err
 		if d.nodes[idNode].kind != kString || !checkID(d.nodes[idNode].str) {
 			n.issue("value", rt+".id", "id must be 1-64 characters of A-Z a-z 0-9 - .")
 		} else {
-			row.ID = d.nodes[idNode].str
+			row.ID = strings.Clone(d.nodes[idNode].str)
 			n.out = append(n.out, `"id":`...)
 			n.out = append(n.out, d.raw(idNode)...)
 		}
 	}
-	n.object(root, rt, schema.Fields, schema.byName, true, row.ID != "")
+	n.object(root, n.root(rt), schema.Fields, schema.byName, true, row.ID != "")
 	if len(n.issues) > 0 {
 		return nil, &Error{Issues: slices.Clone(n.issues)}
 	}
@@ -169,7 +171,7 @@ func (n *Normalizer) key(name string, started *bool) {
 
 // object writes the members of a JSON object laid out as fields; the
 // caller has written the opening brace, object writes the closing one.
-func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[string]*Field, isResource, started bool) {
+func (n *Normalizer) object(obj int32, path *elemPath, fields []*Field, byName map[string]*Field, isResource, started bool) {
 	d := &n.doc
 	nd := d.nodes[obj]
 	var choices map[string]string // stem → the JSON name used
@@ -189,7 +191,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 			case "resourceType", "id":
 				continue
 			case "meta":
-				n.meta(v, path+".meta", byName["meta"], &started)
+				n.meta(v, n.member(path, "meta"), byName["meta"], &started)
 				continue
 			}
 		}
@@ -197,10 +199,10 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 			name := key[1:]
 			fld := byName[name]
 			if fld == nil || fld.Kind != Primitive {
-				n.issue("structure", path+"."+key, fmt.Sprintf("unknown element %q", key))
+				n.issue("structure", path.child(key), fmt.Sprintf("unknown element %q", key))
 				continue
 			}
-			n.primitiveExt(v, path+"."+key, fld.Many)
+			n.primitiveExt(v, path.child(key), fld.Many)
 			addPrim(key, appendCompact(nil, d.raw(v)))
 			continue
 		}
@@ -208,11 +210,11 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		if fld == nil {
 			if open := openChoiceFor(key, fields); open != nil {
 				if !allowedChoice(open, choiceSuffix(key, open.Choice)) {
-					n.issue("structure", path+"."+key, fmt.Sprintf("%q is not an allowed type for %s[x]", choiceSuffix(key, open.Choice), open.Choice))
+					n.issue("structure", path.child(key), fmt.Sprintf("%q is not an allowed type for %s[x]", choiceSuffix(key, open.Choice), open.Choice))
 					continue
 				}
 				if prev, dup := choices[open.Choice]; dup {
-					n.issue("structure", path+"."+key, fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", open.Choice, prev, key))
+					n.issue("structure", path.child(key), fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", open.Choice, prev, key))
 					continue
 				}
 				if choices == nil {
@@ -220,7 +222,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 				}
 				choices[open.Choice] = key
 				if d.nodes[v].kind == kNull {
-					n.issue("structure", path+"."+key, "null is not allowed")
+					n.issue("structure", path.child(key), "null is not allowed")
 					continue
 				}
 				// kept as {"valueX": ...} under the stem
@@ -235,12 +237,12 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 			}
 		}
 		if fld == nil || fld.Name == PrimitiveExtField {
-			n.issue("structure", path+"."+key, unknownMessage(key, fields))
+			n.issue("structure", path.child(key), unknownMessage(key, fields))
 			continue
 		}
 		if fld.Choice != "" {
 			if prev, dup := choices[fld.Choice]; dup {
-				n.issue("structure", path+"."+key, fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", fld.Choice, prev, key))
+				n.issue("structure", path.child(key), fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", fld.Choice, prev, key))
 				continue
 			}
 			if choices == nil {
@@ -252,7 +254,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 		// it incomplete.
 		n.present.Set(fld.Seq)
 		n.key(key, &started)
-		if residue, ok := n.field(v, elemPath{base: path, key: key, index: -1}, fld); ok && residue != nil {
+		if residue, ok := n.field(v, n.member(path, key), fld); ok && residue != nil {
 			addPrim(key, residue)
 		}
 	}
@@ -269,7 +271,7 @@ func (n *Normalizer) object(obj int32, path string, fields []*Field, byName map[
 	n.out = append(n.out, '}')
 }
 
-func (n *Normalizer) required(obj int32, path string, fields []*Field, choices map[string]string) {
+func (n *Normalizer) required(obj int32, path *elemPath, fields []*Field, choices map[string]string) {
 	d := &n.doc
 	reported := map[string]bool{}
 	for _, fld := range fields {
@@ -286,7 +288,7 @@ func (n *Normalizer) required(obj int32, path string, fields []*Field, choices m
 			continue
 		}
 		reported[name] = true
-		n.issue("required", path+"."+name, fmt.Sprintf("%s is required", name))
+		n.issue("required", path.child(name), fmt.Sprintf("%s is required", name))
 	}
 }
 
@@ -330,11 +332,11 @@ func allowedChoice(fld *Field, suffix string) bool {
 
 // meta writes Resource.meta without versionId and lastUpdated, which the
 // server sets and keeps in the version_id and last_updated columns.
-func (n *Normalizer) meta(v int32, path string, fld *Field, started *bool) {
+func (n *Normalizer) meta(v int32, path *elemPath, fld *Field, started *bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	if nd.kind != kObject {
-		n.issue("structure", path, "meta must be an object")
+		n.issue("structure", path.String(), "meta must be an object")
 		return
 	}
 	var kept []int32
@@ -355,17 +357,21 @@ func (n *Normalizer) meta(v int32, path string, fld *Field, started *bool) {
 }
 
 // elemPath is the path of an element for issues, joined only when an
-// issue names it (most values have none): base, then ".key" when key is
-// set, then "[index]" when index is not negative.
+// issue names it (most values have none): the enclosing element's path,
+// ".key" (the resource type alone at the root), then "[index]" when index
+// is not negative. The normalizer keeps one per depth (paths), so walking
+// a resource allocates none.
 type elemPath struct {
-	base, key string
-	index     int
+	up    *elemPath
+	key   string
+	index int
+	depth int
 }
 
-func (p elemPath) String() string {
-	s := p.base
-	if p.key != "" {
-		s += "." + p.key
+func (p *elemPath) String() string {
+	s := p.key
+	if p.up != nil {
+		s = p.up.String() + "." + s
 	}
 	if p.index >= 0 {
 		s += "[" + strconv.Itoa(p.index) + "]"
@@ -373,10 +379,30 @@ func (p elemPath) String() string {
 	return s
 }
 
+// child is the path of a member of the object at p, as a string.
+func (p *elemPath) child(key string) string { return p.String() + "." + key }
+
+// root starts the paths of a resource of type rt.
+func (n *Normalizer) root(rt string) *elemPath {
+	if n.paths == nil {
+		n.paths = make([]elemPath, maxJSONDepth+2) // an element is at most as deep as its JSON
+	}
+	n.paths[0] = elemPath{key: rt, index: -1}
+	return &n.paths[0]
+}
+
+// member is the path of the member key of the object at p. It takes the
+// slot of p's depth + 1, so it is valid until the next sibling's.
+func (n *Normalizer) member(p *elemPath, key string) *elemPath {
+	c := &n.paths[p.depth+1]
+	*c = elemPath{up: p, key: key, index: -1, depth: p.depth + 1}
+	return c
+}
+
 // field writes the value of one field. It returns the literal to keep in
 // _primitive when the column cannot reproduce it, and false when the value
 // was rejected.
-func (n *Normalizer) field(v int32, p elemPath, fld *Field) (residue []byte, ok bool) {
+func (n *Normalizer) field(v int32, p *elemPath, fld *Field) (residue []byte, ok bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	if nd.kind == kNull {
@@ -410,7 +436,8 @@ func (n *Normalizer) field(v int32, p elemPath, fld *Field) (residue []byte, ok 
 			n.out = append(n.out, ',')
 		}
 		e := d.elem(v, j)
-		ep := elemPath{base: p.base, key: p.key, index: int(j)}
+		p.index = int(j)
+		ep := p
 		switch d.nodes[e].kind {
 		case kNull:
 			if fld.Kind != Primitive {
@@ -455,7 +482,7 @@ func (n *Normalizer) field(v int32, p elemPath, fld *Field) (residue []byte, ok 
 }
 
 // single writes one (non-array) Primitive or Struct value.
-func (n *Normalizer) single(v int32, p elemPath, fld *Field) (residue []byte, ok bool) {
+func (n *Normalizer) single(v int32, p *elemPath, fld *Field) (residue []byte, ok bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	if fld.Kind == Struct {
@@ -469,7 +496,7 @@ func (n *Normalizer) single(v int32, p elemPath, fld *Field) (residue []byte, ok
 		}
 		before := len(n.issues)
 		n.out = append(n.out, '{')
-		n.object(v, p.String(), fld.Fields, fld.byName, false, false)
+		n.object(v, p, fld.Fields, fld.byName, false, false)
 		return nil, len(n.issues) == before
 	}
 	lit, ok := n.primitive(v, p, fld)
@@ -482,7 +509,7 @@ func (n *Normalizer) single(v int32, p elemPath, fld *Field) (residue []byte, ok
 // primitive checks a FHIR primitive value. It returns, as a JSON string,
 // the literal to keep when the column's canonical rendering differs from it
 // (an instant with a zone offset, a decimal such as 1.50).
-func (n *Normalizer) primitive(v int32, p elemPath, fld *Field) ([]byte, bool) {
+func (n *Normalizer) primitive(v int32, p *elemPath, fld *Field) ([]byte, bool) {
 	d := &n.doc
 	nd := d.nodes[v]
 	switch fld.Type {

@@ -148,6 +148,7 @@ func (b *Builder) Schema(resourceType string) (*Schema, error) {
 	if !b.model.IsResource(resourceType) {
 		return nil, fmt.Errorf("unknown resource type %q", resourceType)
 	}
+	resourceType = strings.Clone(resourceType) // kept: callers may pass a view of their buffer
 	t := b.model.Type(resourceType)
 	w := walker{model: b.model, opts: b.opts, seen: map[string]int{}}
 	s := &Schema{ResourceType: resourceType, Table: TableName(resourceType)}
