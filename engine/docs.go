@@ -27,12 +27,19 @@ import (
 // the copy, so a copy that missed writes (a crash) or belongs to another
 // state of the database (a restored backup) is emptied and filled again
 // from the tables in the background. While it fills, and after any failure
-// to write it, reads go to DuckDB.
+// to write it, reads go to DuckDB. It holds every resource ever stored:
+// its current version, or its deletion, so a resource it lacks was never
+// stored (nor imported, once the import is in it).
 
 // docsDir is where the copy of the store whose database is at path lives.
 func docsDir(path string) string { return strings.TrimSuffix(path, ".duckdb") + ".docs" }
 
-const docsTokenKey = "docs_token"
+// docsTokenKey names the copy's token in the database. Copies marked with
+// the earlier key ("docs_token") did not hold deletions older than their
+// fill: they are filled again.
+const docsTokenKey = "docs_token_2"
+
+const docsTokenKeyBefore = "docs_token"
 
 // openDocs opens the copy and starts filling it when it is not current;
 // called before the writer starts.
@@ -50,21 +57,23 @@ func (s *Store) openDocs(ctx context.Context) error {
 	// The token is good for one open: a database written by anything
 	// that does not keep the copy (a crash before Close, an older
 	// fhirlake) holds none, so its copy is not trusted next time.
-	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s.settings WHERE key = ?", internalSchema), docsTokenKey); err != nil {
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s.settings WHERE key IN (?, ?)", internalSchema), docsTokenKey, docsTokenKeyBefore); err != nil {
 		docs.Close("")
 		return fmt.Errorf("docs token: %w", err)
 	}
-	if current {
-		s.docsUsable()
-		return nil
-	}
-	// The pending writes are the newest versions of their resources:
-	// in first, so the fill does not put older ones from the tables.
+	// The pending writes are the newest versions of their resources: in
+	// first, so a fill does not put older ones from the tables, and so a
+	// current copy has them too when they came from elsewhere than the
+	// write log (the pending table of a store written before it).
 	var pending []staged
 	for k, e := range s.pending.latest {
 		pending = append(pending, staged{k, e})
 	}
 	s.putDocs(pending)
+	if current {
+		s.docsUsable()
+		return nil
+	}
 	types, err := s.TypesWithData(ctx)
 	if err != nil {
 		docs.Close("")
@@ -91,8 +100,9 @@ func (s *Store) openDocs(ctx context.Context) error {
 	return nil
 }
 
-// fillDocs puts the current rows of the tables into the copy, each unless
-// the writer has put a newer version meanwhile.
+// fillDocs puts the current rows of the tables into the copy, and the
+// deletions of resources without one from the histories, each unless the
+// writer has put a newer version meanwhile.
 func (s *Store) fillDocs(types []string) (int, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -135,47 +145,97 @@ func (s *Store) fillDocs(types []string) (int, error) {
 		if err != nil {
 			return n, fmt.Errorf("fill %s: %w", typ, err)
 		}
+		deleted, err := s.fillDeletions(ctx, schema)
+		if err != nil {
+			return n, fmt.Errorf("fill %s: %w", typ, err)
+		}
+		n += deleted
 	}
 	return n, l.Flush()
 }
 
-// readDoc reads a resource from the copy; ok is false when the copy is
-// not in use, does not hold it or cannot be read (the database answers).
-// A deletion is answered with a *GoneError.
-func (s *Store) readDoc(schema *fhirflat.Schema, typ, id string) (r *Resource, ok bool, err error) {
-	if !s.docsReady.Load() {
-		return nil, false, nil
-	}
-	d, ok, err := s.docs.Get(typ, id)
+// fillDeletions puts into the copy the resources of a type whose latest
+// version is a deletion (they are only in the history table).
+func (s *Store) fillDeletions(ctx context.Context, schema *fhirflat.Schema) (int, error) {
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT id, max(version_id), arg_max(last_updated, version_id) FROM main.%s
+WHERE id NOT IN (SELECT id FROM main.%s) GROUP BY id HAVING arg_max(deleted, version_id)`,
+		fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType)), fhirflat.QuoteIdent(schema.Table)))
 	if err != nil {
-		s.log.Warn("read from the copy for reads by id", "err", err)
-		return nil, false, nil
+		return 0, err
 	}
-	if !ok {
-		return nil, false, nil
+	defer rows.Close()
+	b := s.docs.NewerBatch()
+	n := 0
+	for rows.Next() {
+		var id string
+		d := docstore.Doc{Deleted: true}
+		if err := rows.Scan(&id, &d.VersionID, &d.LastUpdated); err != nil {
+			return n, err
+		}
+		if err := b.Put(schema.ResourceType, id, d); err != nil {
+			return n, err
+		}
+		if n++; n%10000 == 0 {
+			if err := b.Commit(); err != nil {
+				return n, err
+			}
+			b = s.docs.NewerBatch()
+		}
 	}
-	if d.Deleted {
-		return nil, true, &GoneError{Type: typ, ID: id, VersionID: d.VersionID}
+	if err := rows.Err(); err != nil {
+		return n, err
 	}
-	r, err = s.fromPending(schema, key{typ, id}, &pendingEntry{versionID: d.VersionID, lastUpdated: d.LastUpdated, row: d.Row})
-	if err != nil {
-		s.log.Warn("read from the copy for reads by id", "type", typ, "id", id, "err", err)
-		return nil, false, nil
-	}
-	return r, true, nil
+	return n, b.Commit()
 }
 
-// docState is the latest version of a resource as the copy has it, when
-// the copy is usable and has it.
-func (s *Store) docState(k key) (state, bool) {
+// copyAnswer is what the copy for reads by id says about a resource.
+type copyAnswer uint8
+
+const (
+	copyCannotSay copyAnswer = iota // not in use, unreadable, or an import is being put in it: ask the database
+	copyHas                         // its latest version, which may be a deletion
+	copyLacks                       // it was never stored
+)
+
+// lookupDoc finds a resource in the copy. A resource the copy lacks is
+// trusted never to have been stored only while the copy is in use and no
+// import is between its commit and the copy (importing): every other way
+// into the tables passes the copy first.
+func (s *Store) lookupDoc(typ, id string) (docstore.Doc, copyAnswer) {
 	if !s.docsReady.Load() {
-		return state{}, false
+		return docstore.Doc{}, copyCannotSay
 	}
-	d, ok, err := s.docs.Get(k.typ, k.id)
-	if err != nil || !ok {
-		return state{}, false
+	d, ok, err := s.docs.Get(typ, id)
+	switch {
+	case err != nil:
+		s.log.Warn("read from the copy for reads by id", "err", err)
+		return docstore.Doc{}, copyCannotSay
+	case ok:
+		return d, copyHas
+	case s.importing.Load() == 0 && s.docsReady.Load():
+		return docstore.Doc{}, copyLacks
 	}
-	return state{versionID: d.VersionID, deleted: d.Deleted}, true
+	return docstore.Doc{}, copyCannotSay
+}
+
+// readDoc reads a resource from the copy: with copyHas, the resource or a
+// *GoneError; with copyLacks, a *NotFoundError.
+func (s *Store) readDoc(schema *fhirflat.Schema, typ, id string) (*Resource, copyAnswer, error) {
+	d, said := s.lookupDoc(typ, id)
+	switch {
+	case said == copyLacks:
+		return nil, said, &NotFoundError{Type: typ, ID: id}
+	case said != copyHas:
+		return nil, said, nil
+	case d.Deleted:
+		return nil, said, &GoneError{Type: typ, ID: id, VersionID: d.VersionID}
+	}
+	r, err := s.fromPending(schema, key{typ, id}, &pendingEntry{versionID: d.VersionID, lastUpdated: d.LastUpdated, row: d.Row})
+	if err != nil {
+		s.log.Warn("read from the copy for reads by id", "type", typ, "id", id, "err", err)
+		return nil, copyCannotSay, nil
+	}
+	return r, copyHas, nil
 }
 
 // docsUsable lets reads use the copy, unless a write to it has failed.
@@ -361,8 +421,8 @@ func (s *Store) CurrentVersions(typ string, ids []string, versions []int64) (out
 			continue
 		}
 		gen := s.cache.generation()
-		r, ok, err := s.readDoc(schema, typ, id)
-		if !ok || err != nil || r.VersionID != versions[i] {
+		r, said, err := s.readDoc(schema, typ, id)
+		if said != copyHas || err != nil || r.VersionID != versions[i] {
 			return nil, false
 		}
 		s.cache.put(k, r, gen)

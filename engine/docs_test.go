@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"os/exec"
@@ -26,7 +27,7 @@ func importJSON(t *testing.T, s *Store, resources ...string) {
 }
 
 // waitDocs waits until reads by id use the store's copy.
-func waitDocs(t *testing.T, s *Store) {
+func waitDocs(t testing.TB, s *Store) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !s.docsReady.Load() {
@@ -259,5 +260,91 @@ func TestWritesNumberVersionsFromTheCopy(t *testing.T) {
 	var rows, ids int
 	if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT id) FROM main.patient").Scan(&rows, &ids); err != nil || rows != 4 || ids != 4 {
 		t.Errorf("patient table: %d rows, %d ids (%v), want 4 and 4", rows, ids, err)
+	}
+}
+
+// The copy holds every resource ever stored, deletions included (a fill
+// takes them from the histories; a copy from before that is filled again),
+// so a read of an id it lacks is answered without the database (whose
+// tables are scanned by id, having no index on it), except while an import
+// is committed but not yet in the copy: its resources are readable from
+// its commit on.
+func TestReadsTrustTheCopysMisses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	s := openTestStore(t, path)
+	importJSON(t, s, patient("p1", "Imported"))
+	put(t, s, patient("p2", "Written"))
+	put(t, s, patient("p3", "Deleted"))
+	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p3"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// as an earlier fhirlake marked its copy, which held no deletions
+	// from before its fill
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE _fhirlake.settings SET key = 'docs_token' WHERE key = 'docs_token_2'"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s = openTestStore(t, path)
+	defer s.Close()
+	waitDocs(t, s)
+	if d, ok, err := s.docs.Get("Patient", "p3"); err != nil || !ok || !d.Deleted || d.VersionID != 2 {
+		t.Fatalf("the filled copy has p3 as %+v %v %v, want its deletion at version 2", d, ok, err)
+	}
+	for id, want := range map[string]int64{"p1": 1, "p2": 1} {
+		if r, err := s.Read(ctx, "Patient", id); err != nil || r.VersionID != want {
+			t.Errorf("read %s = %v %v, want version %d", id, r, err, want)
+		}
+	}
+	var gone *GoneError
+	if _, err := s.Read(ctx, "Patient", "p3"); !errors.As(err, &gone) || gone.VersionID != 2 {
+		t.Errorf("read of p3, deleted before the copy was filled = %v, want gone at version 2", err)
+	}
+	var missing *NotFoundError
+	if _, err := s.Read(ctx, "Patient", "p4"); !errors.As(err, &missing) {
+		t.Errorf("read of p4, never written = %v, want not found", err)
+	}
+	// A row put into the table behind the store's back is not read: the
+	// copy's miss was trusted.
+	if _, err := s.DB().ExecContext(ctx, "INSERT INTO main.patient (id, version_id, last_updated) VALUES ('p9', 1, now())"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Read(ctx, "Patient", "p9"); !errors.As(err, &missing) {
+		t.Errorf("read of a row the copy lacks = %v, want not found from the copy", err)
+	}
+
+	batch := writeBatch(t, t.TempDir(), []fixtures.Resource{{Type: "Patient", JSON: []byte(patient("p5", "Imported"))}})
+	committed, release := make(chan struct{}), make(chan struct{})
+	testHookImportCommitted = func() {
+		close(committed)
+		<-release
+	}
+	defer func() { testHookImportCommitted = nil }()
+	imported := make(chan error, 1)
+	go func() {
+		_, err := s.Import(ctx, batch)
+		imported <- err
+	}()
+	<-committed
+	if _, ok, _ := s.docs.Get("Patient", "p5"); ok {
+		t.Error("the copy has p5 before the import put it there: the test no longer covers that gap")
+	}
+	r, err := s.Read(ctx, "Patient", "p5")
+	close(release)
+	if err != nil || r.VersionID != 1 {
+		t.Errorf("read of p5 between the import's commit and the copy = %v %v, want version 1", r, err)
+	}
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Read(ctx, "Patient", "p5"); err != nil || r.VersionID != 1 {
+		t.Errorf("read of p5 after the import = %v %v", r, err)
 	}
 }

@@ -97,8 +97,9 @@ func (s *Store) DeleteCheckpoints(ctx context.Context, prefix string) error {
 }
 
 // testHookImportLoading, when set by a test, runs as an import starts
-// loading.
-var testHookImportLoading func()
+// loading; testHookImportCommitted after its commit, before its rows reach
+// the copy for reads by id.
+var testHookImportLoading, testHookImportCommitted func()
 
 // importRun is an import loading beside the writer (write.go).
 type importRun struct {
@@ -151,6 +152,8 @@ func (run *importRun) touches(req *writeRequest) bool {
 // stamped later can reach the tables before it (SyncAt).
 func (s *Store) runImport(imp *importRequest) error {
 	ctx := context.Background()
+	s.importing.Add(1) // until putImported: reads must not trust the copy's misses
+	defer s.importing.Add(-1)
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
 	if err := s.mergeLocked(ctx); err != nil {
@@ -180,6 +183,9 @@ func (s *Store) runImport(imp *importRequest) error {
 	}
 	if err != nil {
 		return s.withMemoryHint(err)
+	}
+	if testHookImportCommitted != nil {
+		testHookImportCommitted()
 	}
 	s.publishLayouts()
 	s.cache.clear()

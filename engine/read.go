@@ -61,12 +61,13 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
 		return r, nil
 	}
 	gen := s.cache.generation()
-	if r, ok, err := s.readDoc(schema, typ, id); ok {
+	if r, said, err := s.readDoc(schema, typ, id); said != copyCannotSay {
 		if err == nil {
 			s.cache.put(k, r, gen)
 		}
 		return r, err
 	}
+	// the current table, found by scanning its id column
 	var row string
 	stmt, err := s.readStmt(ctx, schema)
 	if err != nil {
@@ -89,8 +90,12 @@ func (s *Store) Read(ctx context.Context, typ, id string) (*Resource, error) {
 	}
 	var version int64
 	var deleted bool
-	err = s.db.QueryRowContext(ctx, "SELECT version_id, deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+
-		" WHERE id = ? ORDER BY version_id DESC LIMIT 1", id).Scan(&version, &deleted)
+	latest, err := s.Prepared(ctx, "SELECT version_id, deleted FROM main."+fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+
+		" WHERE id = ? ORDER BY version_id DESC LIMIT 1")
+	if err != nil {
+		return nil, fmt.Errorf("prepare read of %s's history: %w", typ, err)
+	}
+	err = latest.QueryRowContext(ctx, id).Scan(&version, &deleted)
 	if err == nil && deleted {
 		return nil, &GoneError{Type: typ, ID: id, VersionID: version}
 	}
@@ -124,7 +129,7 @@ func (s *Store) VRead(ctx context.Context, typ, id string, version int64) (*Reso
 	if e := s.pending.get(typ, id); e != nil && e.versionID == version {
 		return s.fromPending(schema, k, e)
 	}
-	if r, ok, err := s.readDoc(schema, typ, id); ok && err == nil && r.VersionID == version {
+	if r, said, err := s.readDoc(schema, typ, id); said == copyHas && err == nil && r.VersionID == version {
 		return r, nil // the current version, from the copy
 	}
 	// an earlier version still pending

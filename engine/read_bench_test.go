@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -23,35 +24,38 @@ func BenchmarkReadHot(b *testing.B) { benchmarkRead(b, 1000, false) }
 // benchmarks report's load test reads.
 func BenchmarkReadParallel(b *testing.B) { benchmarkRead(b, 0, true) }
 
+// BenchmarkReadMissing reads ids no resource has (a 404) in the same
+// store: answered by the copy for reads by id, and (table) with the copy
+// out of use, by scanning the current table's id column and the history's.
+func BenchmarkReadMissing(b *testing.B) {
+	for _, copied := range []bool{true, false} {
+		name := "copy"
+		if !copied {
+			name = "table"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			s, _ := benchStore(b)
+			defer s.Close()
+			waitDocs(b, s)
+			if !copied {
+				s.docsReady.Store(false)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var missing *NotFoundError
+				if _, err := s.Read(ctx, "Observation", fmt.Sprintf("missing-%d", i)); !errors.As(err, &missing) {
+					b.Fatalf("read of a missing id: %v", err)
+				}
+			}
+		})
+	}
+}
+
 func benchmarkRead(b *testing.B, hot int, parallel bool) {
 	ctx := context.Background()
-	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), filepath.Join(b.TempDir(), "staging"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, keys := benchStore(b)
 	defer s.Close()
-	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
-	var ops []Op
-	var keys []key
-	_, err = synth.Generate(ctx, synth.Options{Patients: 20, Seed: 3}, func(typ string, res []byte) error {
-		row, err := nz.Normalize(res)
-		if err != nil {
-			return err
-		}
-		row.JSON = append([]byte(nil), row.JSON...)
-		ops = append(ops, Op{Kind: Put, Type: row.Type, ID: row.ID, Row: row, New: true})
-		keys = append(keys, key{row.Type, row.ID})
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.Apply(ctx, ops); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Sync(ctx); err != nil {
-		b.Fatal(err)
-	}
 	if hot > 0 {
 		keys = keys[:hot]
 		for _, k := range keys {
@@ -81,4 +85,37 @@ func benchmarkRead(b *testing.B, hot int, parallel bool) {
 			b.Fatal(fmt.Errorf("%v: %w", k, err))
 		}
 	}
+}
+
+// benchStore opens a store holding 20 synthetic patients (about 27,000
+// resources), written and merged into the tables, and returns their keys.
+func benchStore(b *testing.B) (*Store, []key) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, "bench", filepath.Join(b.TempDir(), "b.duckdb"), filepath.Join(b.TempDir(), "staging"), fhirflat.Default(), StoreOptions{MergeInterval: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nz := fhirflat.Default().NewNormalizer(fhirflat.Strict)
+	var ops []Op
+	var keys []key
+	_, err = synth.Generate(ctx, synth.Options{Patients: 20, Seed: 3}, func(typ string, res []byte) error {
+		row, err := nz.Normalize(res)
+		if err != nil {
+			return err
+		}
+		row.JSON = append([]byte(nil), row.JSON...)
+		ops = append(ops, Op{Kind: Put, Type: row.Type, ID: row.ID, Row: row, New: true})
+		keys = append(keys, key{row.Type, row.ID})
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, ops); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return s, keys
 }

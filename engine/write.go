@@ -295,15 +295,13 @@ func (s *Store) commit(batch []*writeRequest, now time.Time) {
 
 // lookupStates finds the latest versions of the resources a batch writes
 // (except new ones): in the pending index, else in the copy for reads by
-// id, else in the tables. Tables have no index on id (a query scans their
-// id column), and a usable copy holds every current row, so its misses
-// are only looked for in the history (a resource deleted before the copy
-// was last filled); without the copy, one query per type looks in the
-// current table and one, for the ids not there, in the history.
+// id, which holds every resource ever stored (its misses are new), else in
+// the tables. Tables have no index on id (a query scans their id column):
+// without the copy, one query per type looks in the current table and
+// one, for the ids not there, in the history.
 func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[key]state, error) {
 	out := map[key]state{}
 	byType := map[string][]string{}
-	copied := s.docsReady.Load()
 	for _, req := range batch {
 		for _, op := range req.ops {
 			k := key{op.Type, op.ID}
@@ -317,14 +315,11 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 				out[k] = state{versionID: e.versionID, deleted: e.deleted}
 				continue
 			}
-			if copied {
-				if st, ok := s.docState(k); ok {
-					out[k] = st
-					continue
-				}
+			d, said := s.lookupDoc(k.typ, k.id)
+			out[k] = state{versionID: d.VersionID, deleted: d.Deleted} // none when the copy lacks it
+			if said == copyCannotSay {
+				byType[k.typ] = append(byType[k.typ], k.id)
 			}
-			out[k] = state{}
-			byType[k.typ] = append(byType[k.typ], k.id)
 		}
 	}
 	for typ, ids := range byType {
@@ -333,11 +328,9 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 			return nil, err
 		}
 		found := map[string]bool{}
-		if !copied {
-			in := "(" + strings.Repeat("?,", len(ids)-1) + "?)"
-			if err := s.queryStates(ctx, "SELECT id, version_id, false FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id IN "+in, anys(ids), typ, out, found); err != nil {
-				return nil, err
-			}
+		in := "(" + strings.Repeat("?,", len(ids)-1) + "?)"
+		if err := s.queryStates(ctx, "SELECT id, version_id, false FROM main."+fhirflat.QuoteIdent(schema.Table)+" WHERE id IN "+in, anys(ids), typ, out, found); err != nil {
+			return nil, err
 		}
 		var missing []string
 		for _, id := range ids {
@@ -348,7 +341,7 @@ func (s *Store) lookupStates(ctx context.Context, batch []*writeRequest) (map[ke
 		if len(missing) == 0 {
 			continue
 		}
-		in := "(" + strings.Repeat("?,", len(missing)-1) + "?)"
+		in = "(" + strings.Repeat("?,", len(missing)-1) + "?)"
 		err = s.queryStates(ctx, "SELECT id, max(version_id), arg_max(deleted, version_id) FROM main."+
 			fhirflat.QuoteIdent(fhirflat.HistoryTable(typ))+" WHERE id IN "+in+" GROUP BY id", anys(missing), typ, out, found)
 		if err != nil {
