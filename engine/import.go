@@ -195,7 +195,36 @@ func (s *Store) runImport(imp *importRequest) error {
 	}
 	s.pending.mu.Unlock()
 	s.putImported(loaded, now)
+	s.checkpointAfterImport(ctx)
 	return nil
+}
+
+// importCheckpointWAL is the size of the WAL past which an import
+// checkpoints after its commit. A type with fewer rows than a row group
+// (122,880) in a chunk goes through the WAL, and its rows stay in memory,
+// uncompressed, until a checkpoint compresses them into the database file
+// (one thread's work); checkpoint_threshold (1GB) leaves that to the end
+// of a 1M import, where nothing else runs beside it. Done after each chunk
+// that passes 128 MB instead, it overlaps the workers checking the next
+// chunk. Measured with ingestbench on 1M resources, six alternating pairs
+// (threshold set to 128MB vs 1GB): 15.0-19.9 s vs 17.3-23.2 s, the
+// CHECKPOINT after the job 0.9-1.8 s vs 3.5-4.5 s, peak RSS 1,095-1,306
+// vs 1,362-1,494 MiB; at 5.1M, 86.7-95.4 s vs 89.0 s, peak 1,637-1,721
+// vs 1,736 MiB.
+const importCheckpointWAL = 128 << 20
+
+// checkpointAfterImport checkpoints when the WAL passed the store's
+// ImportCheckpointWAL; called under mergeMu. Merges of FHIR writes keep
+// the global threshold.
+func (s *Store) checkpointAfterImport(ctx context.Context) {
+	if fi, err := os.Stat(s.path + ".wal"); err != nil || fi.Size() < s.importCheckpointWAL {
+		return
+	}
+	if _, err := s.mergeConn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		s.log.Warn("checkpoint after an import", "err", err) // the import stands; the rows stay in the WAL
+		return
+	}
+	clear(s.indexes.written) // the primary-key indexes of older stores were written out (indexes.go)
 }
 
 // loadImport loads an import's files in one transaction and commits it;

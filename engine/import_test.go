@@ -245,3 +245,32 @@ func TestWriteIDs(t *testing.T) {
 		}
 	}
 }
+
+// An import whose commit leaves the WAL past the store's
+// ImportCheckpointWAL checkpoints: its rows are in the database file, not
+// waiting in the WAL (and in memory) for the end of a long import.
+func TestImportCheckpointsPastItsWALSize(t *testing.T) {
+	ctx := context.Background()
+	for _, limit := range []int64{0, 1} { // the default (128 MiB), one byte
+		path := filepath.Join(t.TempDir(), "s.duckdb")
+		s := openTestStoreWith(t, path, StoreOptions{MergeInterval: time.Hour, ImportCheckpointWAL: limit})
+		importJSON(t, s, patient("p1", "One"), patient("p2", "Two"))
+		var wal int64
+		if fi, err := os.Stat(path + ".wal"); err == nil {
+			wal = fi.Size()
+		}
+		if limit == 1 && wal > 0 || limit == 0 && wal == 0 {
+			t.Errorf("ImportCheckpointWAL %d: WAL of %d bytes after the import", limit, wal)
+		}
+		if f, v := readFamily(t, s, "p2"); f != "Two" || v != 1 {
+			t.Errorf("ImportCheckpointWAL %d: read p2 = %s v%d", limit, f, v)
+		}
+		var n int
+		if err := s.DB().QueryRowContext(ctx, "SELECT count(*) FROM main.patient").Scan(&n); err != nil || n != 2 {
+			t.Errorf("ImportCheckpointWAL %d: %d patients (%v)", limit, n, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

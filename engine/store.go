@@ -33,6 +33,8 @@ type Store struct {
 	b       *fhirflat.Builder
 	log     *slog.Logger
 
+	importCheckpointWAL int64 // StoreOptions.ImportCheckpointWAL
+
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
 
@@ -93,6 +95,10 @@ type StoreOptions struct {
 	// CacheBytes bounds the cache of resources read by id; 0 means 256 MiB,
 	// a negative value turns the cache off.
 	CacheBytes int
+	// ImportCheckpointWAL is the size of the WAL past which an import
+	// checkpoints after its commit; 0 means 128 MiB (see
+	// importCheckpointWAL).
+	ImportCheckpointWAL int64
 	// Hardening returns the statements that confine the database (file
 	// access, extensions, settings) once the store has set itself up; they
 	// may lock its configuration. The staging directory is the one place
@@ -116,6 +122,9 @@ func (o StoreOptions) withDefaults() StoreOptions {
 	}
 	if o.CacheBytes == 0 {
 		o.CacheBytes = 256 << 20
+	}
+	if o.ImportCheckpointWAL <= 0 {
+		o.ImportCheckpointWAL = importCheckpointWAL
 	}
 	return o
 }
@@ -143,12 +152,13 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 	}
 	s := &Store{
 		ID: id, path: path, staging: staging, b: b, log: opts.Logger.With("datastore", id),
-		connector: connector,
-		writes:    make(chan *writeRequest, 1024),
-		kick:      make(chan struct{}, 1),
-		stop:      make(chan struct{}),
-		closed:    make(chan struct{}),
-		cache:     newReadCache(opts.CacheBytes),
+		importCheckpointWAL: opts.ImportCheckpointWAL,
+		connector:           connector,
+		writes:              make(chan *writeRequest, 1024),
+		kick:                make(chan struct{}, 1),
+		stop:                make(chan struct{}),
+		closed:              make(chan struct{}),
+		cache:               newReadCache(opts.CacheBytes),
 	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(opts.ReadConns + 2)
