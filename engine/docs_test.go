@@ -212,27 +212,34 @@ func TestReimportFreesTheFirstSegment(t *testing.T) {
 	}
 }
 
-// The writer numbers versions from the copy when it can: an imported
-// resource, a written one, one deleted before the copy was filled (only
-// in the history) and one never written each get the right next version,
-// with the copy and without it.
-func TestWritesNumberVersionsFromTheCopy(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "s.duckdb")
+// storeOfEachKind leaves a closed store at path with Patient p1 imported,
+// p2 written, and p3 written then deleted.
+func storeOfEachKind(t *testing.T, path string) {
+	t.Helper()
 	s := openTestStore(t, path)
 	importJSON(t, s, patient("p1", "Imported"))
 	put(t, s, patient("p2", "Written"))
 	put(t, s, patient("p3", "Deleted"))
-	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p3"}}); err != nil {
+	if _, err := s.Apply(context.Background(), []Op{{Kind: Delete, Type: "Patient", ID: "p3"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(docsDir(path)); err != nil { // filled again from the tables: p3 is not in it
+}
+
+// The writer numbers versions from the copy when it can: an imported
+// resource, a written one, one deleted before the copy was filled (the
+// fill takes it from the history) and one never written each get the
+// right next version, with the copy and without it.
+func TestWritesNumberVersionsFromTheCopy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.duckdb")
+	storeOfEachKind(t, path)
+	if err := os.RemoveAll(docsDir(path)); err != nil { // filled again from the tables
 		t.Fatal(err)
 	}
-	s = openTestStore(t, path)
+	s := openTestStore(t, path)
 	defer s.Close()
 	waitDocs(t, s)
 	for _, c := range []struct {
@@ -272,16 +279,7 @@ func TestWritesNumberVersionsFromTheCopy(t *testing.T) {
 func TestReadsTrustTheCopysMisses(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "s.duckdb")
-	s := openTestStore(t, path)
-	importJSON(t, s, patient("p1", "Imported"))
-	put(t, s, patient("p2", "Written"))
-	put(t, s, patient("p3", "Deleted"))
-	if _, err := s.Apply(ctx, []Op{{Kind: Delete, Type: "Patient", ID: "p3"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	storeOfEachKind(t, path)
 	// as an earlier fhirlake marked its copy, which held no deletions
 	// from before its fill
 	db, err := sql.Open("duckdb", path)
@@ -292,7 +290,7 @@ func TestReadsTrustTheCopysMisses(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	s = openTestStore(t, path)
+	s := openTestStore(t, path)
 	defer s.Close()
 	waitDocs(t, s)
 	if d, ok, err := s.docs.Get("Patient", "p3"); err != nil || !ok || !d.Deleted || d.VersionID != 2 {
