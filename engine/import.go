@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fhirlake/fhirlake/fhirflat"
@@ -152,8 +153,6 @@ func (run *importRun) touches(req *writeRequest) bool {
 // stamped later can reach the tables before it (SyncAt).
 func (s *Store) runImport(imp *importRequest) error {
 	ctx := context.Background()
-	s.importing.Add(1) // until putImported: reads must not trust the copy's misses
-	defer s.importing.Add(-1)
 	s.mergeMu.Lock()
 	defer s.mergeMu.Unlock()
 	if err := s.mergeLocked(ctx); err != nil {
@@ -175,6 +174,11 @@ func (s *Store) runImport(imp *importRequest) error {
 	if err := s.growFirst(ctx, need); err != nil { // grow.go
 		return err
 	}
+	// from before the commit until the rows are in the copy, reads do not
+	// take the copy's misses for absent resources
+	s.importing.Add(1)
+	inCopy := sync.OnceFunc(func() { s.importing.Add(-1) })
+	defer inCopy()
 	loaded, err := s.loadImport(ctx, imp, now)
 	if outOfMemory(err) && s.checkpointForMemory(ctx) {
 		// the indexes of other types and the rows waiting in the WAL
@@ -195,6 +199,7 @@ func (s *Store) runImport(imp *importRequest) error {
 	}
 	s.pending.mu.Unlock()
 	s.putImported(loaded, now)
+	inCopy()
 	s.checkpointAfterImport(ctx)
 	return nil
 }
@@ -206,11 +211,12 @@ func (s *Store) runImport(imp *importRequest) error {
 // (one thread's work); checkpoint_threshold (1GB) leaves that to the end
 // of a 1M import, where nothing else runs beside it. Done after each chunk
 // that passes 128 MB instead, it overlaps the workers checking the next
-// chunk. Measured with ingestbench on 1M resources, six alternating pairs
-// (threshold set to 128MB vs 1GB): 15.0-19.9 s vs 17.3-23.2 s, the
-// CHECKPOINT after the job 0.9-1.8 s vs 3.5-4.5 s, peak RSS 1,095-1,306
-// vs 1,362-1,494 MiB; at 5.1M, 86.7-95.4 s vs 89.0 s, peak 1,637-1,721
-// vs 1,736 MiB.
+// chunk. Measured with ingestbench on 1M resources, three alternating
+// pairs against the 1GB threshold alone: 15.5-17.2 s vs 17.7-19.3 s, the
+// CHECKPOINT after the job 0.9-1.2 s vs 3.6-4.3 s, peak RSS 1,104-1,331 vs
+// 1,334-1,459 MiB; at 5.1M and 14.3M, where the 1GB threshold already
+// checkpoints during the import, the same within a run's spread
+// (benchmarks/results/2026-11-27-amd-2core-ingest-scale.md).
 const importCheckpointWAL = 128 << 20
 
 // checkpointAfterImport checkpoints when the WAL passed the store's

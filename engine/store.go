@@ -52,7 +52,7 @@ type Store struct {
 	docsReady  atomic.Bool     // the copy holds every current version
 	docsBroken atomic.Bool     // a write to the copy failed
 	docsMu     sync.Mutex      // orders changes of docsReady and docsBroken
-	importing  atomic.Int32    // imports running: their rows reach the copy after their commit (runImport)
+	importing  atomic.Int32    // imports loading, until their rows are in the copy (runImport)
 
 	layoutMu sync.RWMutex
 	layouts  map[string]*fhirflat.Layout // the columns each type's tables have (merge.go grows them)
