@@ -319,18 +319,7 @@ func TestReadsTrustTheCopysMisses(t *testing.T) {
 	}
 
 	batch := writeBatch(t, t.TempDir(), []fixtures.Resource{{Type: "Patient", JSON: []byte(patient("p5", "Imported"))}})
-	committed, release := make(chan struct{}), make(chan struct{})
-	testHookImportCommitted = func() {
-		close(committed)
-		<-release
-	}
-	defer func() { testHookImportCommitted = nil }()
-	imported := make(chan error, 1)
-	go func() {
-		_, err := s.Import(ctx, batch)
-		imported <- err
-	}()
-	<-committed
+	release, imported := pausedImport(t, s, batch, &testHookImportCommitted)
 	if _, ok, _ := s.docs.Get("Patient", "p5"); ok {
 		t.Error("the copy has p5 before the import put it there: the test no longer covers that gap")
 	}

@@ -157,6 +157,26 @@ func TestImportWithConfinedDuckDB(t *testing.T) {
 // TestWritesDuringImport checks that writes are acknowledged while an
 // import loads, except those to a resource it imports, which wait for it
 // and get the version after the imported one.
+// pausedImport starts importing batch and returns once the import stands
+// at hook (one of the testHook variables), where it waits until release
+// is closed; imported then gives its result.
+func pausedImport(t *testing.T, s *Store, batch ImportBatch, hook *func()) (release chan struct{}, imported chan error) {
+	t.Helper()
+	paused := make(chan struct{})
+	release, imported = make(chan struct{}), make(chan error, 1)
+	*hook = func() {
+		close(paused)
+		<-release
+	}
+	t.Cleanup(func() { *hook = nil })
+	go func() {
+		_, err := s.Import(context.Background(), batch)
+		imported <- err
+	}()
+	<-paused
+	return release, imported
+}
+
 func TestWritesDuringImport(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
@@ -166,18 +186,7 @@ func TestWritesDuringImport(t *testing.T) {
 		{Type: "Patient", JSON: []byte(patient("both", "Imported"))},
 		{Type: "Patient", JSON: []byte(patient("imported", "Imported"))},
 	})
-	loading, release := make(chan struct{}), make(chan struct{})
-	testHookImportLoading = func() {
-		close(loading)
-		<-release
-	}
-	defer func() { testHookImportLoading = nil }()
-	imported := make(chan error, 1)
-	go func() {
-		_, err := s.Import(ctx, batch)
-		imported <- err
-	}()
-	<-loading
+	release, imported := pausedImport(t, s, batch, &testHookImportLoading)
 	// a resource the import does not carry: acknowledged at once
 	during := make(chan Result, 1)
 	go func() { during <- put(t, s, patient("other", "During")) }()
