@@ -160,6 +160,9 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 		closed:              make(chan struct{}),
 		cache:               newReadCache(opts.CacheBytes),
 	}
+	if lazyFreeErr != nil {
+		s.log.Warn("memory DuckDB frees may stay resident", "err", lazyFreeErr)
+	}
 	s.db = sql.OpenDB(connector)
 	s.db.SetMaxOpenConns(opts.ReadConns + 2)
 	s.db.SetMaxIdleConns(opts.ReadConns + 2)
