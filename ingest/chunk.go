@@ -123,6 +123,7 @@ func (a *assembler) run(ctx context.Context, order <-chan *unit, budget *semapho
 		if err := a.take(ctx, u); err != nil {
 			return err
 		}
+		u.recycle()
 		budget.Release(u.cost)
 		a.index.advance(u.seq)
 	}

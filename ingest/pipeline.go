@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -81,6 +82,49 @@ type result struct {
 	abort   error  // the job cannot go on (the store failed)
 }
 
+// The blocks of lines and the rows made of them are most of what the
+// pipeline allocates (about twice the input's bytes); they are used again
+// once the assembler has taken their unit, which leaves the GC less to do.
+// Nothing that outlives a unit points into them: the normalizer clones the
+// ids it keeps (a row's type is its schema's), and a unit's successes and
+// failures are written out as it is taken.
+var blocks, rowBufs sync.Pool // *[]byte
+
+// newBlock gives an empty buffer for a block whose first line is n bytes.
+func newBlock(n int) []byte {
+	if n <= blockBytes {
+		if b, _ := blocks.Get().(*[]byte); b != nil {
+			return (*b)[:0]
+		}
+	}
+	return make([]byte, 0, max(blockBytes, n))
+}
+
+// newRowBuf gives an empty buffer for at least n bytes of rows.
+func newRowBuf(n int) []byte {
+	if b, _ := rowBufs.Get().(*[]byte); b != nil {
+		return slices.Grow((*b)[:0], n)
+	}
+	return make([]byte, 0, n)
+}
+
+// recycle gives a block's buffers back once it was taken; the unit is not
+// used after.
+func (u *unit) recycle() {
+	if u.kind != kindLines {
+		return
+	}
+	if cap(u.data) == blockBytes {
+		b := u.data[:0]
+		blocks.Put(&b)
+	}
+	if c := cap(u.res.buf); c > 0 && c <= 2*blockBytes {
+		b := u.res.buf[:0]
+		rowBufs.Put(&b)
+	}
+	u.data, u.res.buf = nil, nil
+}
+
 func (r *result) reset() {
 	r.buf, r.rows, r.present, r.fails, r.matched = r.buf[:0], nil, nil, nil, nil
 }
@@ -99,7 +143,7 @@ func (w *worker) process(ctx context.Context, u *unit) {
 	case kindLines:
 		// rows are about as long as their lines: one allocation, not a
 		// doubling series of copies
-		u.res.buf = slices.Grow(u.res.buf[:0], len(u.data)+len(u.data)/8)
+		u.res.buf = newRowBuf(len(u.data) + len(u.data)/8)
 		u.res.rows = slices.Grow(u.res.rows[:0], len(u.lines))
 		for _, l := range u.lines {
 			if l.tooLong > 0 {
@@ -325,7 +369,7 @@ func (r *reader) readFile(ctx context.Context, i int, replayTo int64) error {
 			}
 		}
 		if blk == nil {
-			blk = &unit{kind: kindLines, file: i, key: f.Key, replay: replay, data: make([]byte, 0, max(blockBytes, len(line)))}
+			blk = &unit{kind: kindLines, file: i, key: f.Key, replay: replay, data: newBlock(len(line))}
 		}
 		start := len(blk.data)
 		blk.data = append(blk.data, line...)
