@@ -415,7 +415,7 @@ func (h *Handler) writeBundleResponse(r *request, typ string, entries []bundleEn
 			}
 			if p.res != nil && (p.method == "GET" || withResource) {
 				if p.res.JSON == nil && p.method != "DELETE" {
-					if got, err := r.store.Read(r.ctx(), p.typ, p.id); err == nil {
+					if got, err := r.store.VRead(r.ctx(), p.typ, p.id, p.res.VersionID); err == nil {
 						p.res = got
 					}
 				}

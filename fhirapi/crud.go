@@ -149,7 +149,8 @@ func (h *Handler) put(r *request, op engine.Op) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.store.Read(r.ctx(), op.Type, op.ID)
+	// the version written: a write that came after it may already be current
+	res, err := r.store.VRead(r.ctx(), op.Type, op.ID, results[0].VersionID)
 	if err != nil {
 		return err
 	}
