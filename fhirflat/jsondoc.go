@@ -17,6 +17,7 @@ type doc struct {
 	src   []byte
 	nodes []node
 	kids  []int32 // children of containers; objects list key, value pairs
+	stack []int32 // the parser's scratch, kept for the next document
 }
 
 type nodeKind uint8
@@ -61,7 +62,8 @@ func parseDoc(src []byte, d *doc) error {
 	d.src = src
 	d.nodes = d.nodes[:0]
 	d.kids = d.kids[:0]
-	p := parser{d: d, src: src}
+	p := parser{d: d, src: src, stack: d.stack[:0]}
+	defer func() { d.stack = p.stack[:0] }()
 	p.skipSpace()
 	if _, err := p.value(0); err != nil {
 		return err

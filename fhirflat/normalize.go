@@ -91,6 +91,22 @@ type Normalizer struct {
 	paths   []elemPath // by depth, see elemPath
 	out     []byte
 	present Bits
+	choices []choiceUse // of the objects being laid out, innermost last
+}
+
+// choiceUse is a choice element an object holds: its stem ("value") and
+// the JSON name it used ("valueQuantity").
+type choiceUse struct{ stem, key string }
+
+// usedChoice gives the JSON name the object whose uses start at base used
+// for stem.
+func (n *Normalizer) usedChoice(base int, stem string) (string, bool) {
+	for _, c := range n.choices[base:] {
+		if c.stem == stem {
+			return c.key, true
+		}
+	}
+	return "", false
 }
 
 // NewNormalizer returns a Normalizer checking at the given level.
@@ -112,6 +128,7 @@ func (n *Normalizer) NormalizeAs(src []byte, resourceType, id string) (*Row, err
 	d := &n.doc
 	root := d.root()
 	n.issues = n.issues[:0]
+	n.choices = n.choices[:0]
 	if d.nodes[root].kind != kObject {
 		return nil, singleIssue("structure", "", "a resource must be a JSON object")
 	}
@@ -174,8 +191,8 @@ func (n *Normalizer) key(name string, started *bool) {
 func (n *Normalizer) object(obj int32, path *elemPath, fields []*Field, byName map[string]*Field, isResource, started bool) {
 	d := &n.doc
 	nd := d.nodes[obj]
-	var choices map[string]string // stem → the JSON name used
-	var prim []byte               // members of _primitive
+	choices := len(n.choices) // this object's uses are n.choices[choices:]
+	var prim []byte           // members of _primitive
 	addPrim := func(key string, raw []byte) {
 		if prim != nil {
 			prim = append(prim, ',')
@@ -213,14 +230,11 @@ func (n *Normalizer) object(obj int32, path *elemPath, fields []*Field, byName m
 					n.issue("structure", path.child(key), fmt.Sprintf("%q is not an allowed type for %s[x]", choiceSuffix(key, open.Choice), open.Choice))
 					continue
 				}
-				if prev, dup := choices[open.Choice]; dup {
+				if prev, dup := n.usedChoice(choices, open.Choice); dup {
 					n.issue("structure", path.child(key), fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", open.Choice, prev, key))
 					continue
 				}
-				if choices == nil {
-					choices = map[string]string{}
-				}
-				choices[open.Choice] = key
+				n.choices = append(n.choices, choiceUse{open.Choice, key})
 				if d.nodes[v].kind == kNull {
 					n.issue("structure", path.child(key), "null is not allowed")
 					continue
@@ -241,14 +255,11 @@ func (n *Normalizer) object(obj int32, path *elemPath, fields []*Field, byName m
 			continue
 		}
 		if fld.Choice != "" {
-			if prev, dup := choices[fld.Choice]; dup {
+			if prev, dup := n.usedChoice(choices, fld.Choice); dup {
 				n.issue("structure", path.child(key), fmt.Sprintf("only one of the %s[x] choices may be present, found %s and %s", fld.Choice, prev, key))
 				continue
 			}
-			if choices == nil {
-				choices = map[string]string{}
-			}
-			choices[fld.Choice] = key
+			n.choices = append(n.choices, choiceUse{fld.Choice, key})
 		}
 		// After an issue the output is discarded, so a bad value may leave
 		// it incomplete.
@@ -269,9 +280,12 @@ func (n *Normalizer) object(obj int32, path *elemPath, fields []*Field, byName m
 		n.out = append(n.out, '}')
 	}
 	n.out = append(n.out, '}')
+	n.choices = n.choices[:choices]
 }
 
-func (n *Normalizer) required(obj int32, path *elemPath, fields []*Field, choices map[string]string) {
+// required reports the required fields an object lacks; its choices are
+// n.choices[choices:].
+func (n *Normalizer) required(obj int32, path *elemPath, fields []*Field, choices int) {
 	d := &n.doc
 	reported := map[string]bool{}
 	for _, fld := range fields {
@@ -281,7 +295,7 @@ func (n *Normalizer) required(obj int32, path *elemPath, fields []*Field, choice
 		name := fld.Name
 		if fld.Choice != "" {
 			name = fld.Choice + "[x]"
-			if choices[fld.Choice] != "" || reported[name] {
+			if _, used := n.usedChoice(choices, fld.Choice); used || reported[name] {
 				continue
 			}
 		} else if d.get(obj, fld.Name) >= 0 || (fld.Kind == Primitive && d.get(obj, "_"+fld.Name) >= 0) {
