@@ -198,9 +198,15 @@ func (s *Store) runImport(imp *importRequest) error {
 		s.pending.tablesChanged([]string{typ}, now)
 	}
 	s.pending.mu.Unlock()
-	s.putImported(loaded, now)
-	inCopy()
+	// the copy (pebble, Go) beside the checkpoint (DuckDB, one thread)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		s.putImported(loaded, now)
+		inCopy()
+	}()
 	s.checkpointAfterImport(ctx)
+	<-copied
 	return nil
 }
 
