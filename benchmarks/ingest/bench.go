@@ -10,6 +10,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/fhirlake/fhirlake/sqlserver"
+	"github.com/fhirlake/fhirlake/views"
 	"io"
 	"log/slog"
 	"os"
@@ -161,7 +163,12 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 	data := filepath.Join(o.Dir, "data")
 	defer os.RemoveAll(data)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet, Store: engine.StoreOptions{MemoryLimit: o.MemoryLimit, Threads: o.Threads}})
+	// the data store as the server makes it: DuckDB confined to its
+	// staging folder, and the default views, whose columns the tables get
+	eng, err := engine.Open(ctx, engine.Config{Dir: data, Logger: quiet, OnCreate: views.InstallDefaults,
+		Store: engine.StoreOptions{MemoryLimit: o.MemoryLimit, Threads: o.Threads, Hardening: func(staging string) []string {
+			return sqlserver.DuckDBHardening([]string{staging})
+		}}})
 	if err != nil {
 		return err
 	}
