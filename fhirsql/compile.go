@@ -2,6 +2,7 @@ package fhirsql
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -40,10 +41,27 @@ type compiler struct {
 	// used collects the fields the SQL reads, shared by the compilers of
 	// one statement: the table must have their columns (fhirflat.Need).
 	used *[]*fhirflat.Field
+	// dropped are the spans of used that hold the fields of a choice's
+	// alternatives ofType() or as left out (value.ofType(Quantity) reads
+	// valueQuantity, not valueString): a view's table needs them only if
+	// its SQL fails to bind without them.
+	dropped *[][2]int
 }
 
 func newCompiler(b *fhirflat.Builder) *compiler {
-	return &compiler{b: b, model: b.Model(), n: new(int), used: new([]*fhirflat.Field)}
+	return &compiler{b: b, model: b.Model(), n: new(int), used: new([]*fhirflat.Field), dropped: new([][2]int)}
+}
+
+// needed is used without the fields of dropped alternatives, unless
+// another use kept them.
+func (c *compiler) needed() []*fhirflat.Field {
+	out := slices.Clone(*c.used)
+	for _, d := range *c.dropped {
+		for i := d[0]; i < d[1]; i++ {
+			out[i] = nil
+		}
+	}
+	return uniqueFields(slices.DeleteFunc(out, func(f *fhirflat.Field) bool { return f == nil }))
 }
 
 // with returns a compiler for another expression of the same statement.

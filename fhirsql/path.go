@@ -90,10 +90,12 @@ func (c *compiler) fieldChild(access string, fields []*fhirflat.Field, f *fhirfl
 		base := access[:strings.LastIndex(access, ".")+1]
 		for _, cf := range fields {
 			if cf.Choice == name && cf.Kind != fhirflat.JSON {
+				from := len(*c.used)
 				a, err := c.fieldChild(base+ident(cf.Name), fields, cf, cf.Name, n)
 				if err != nil {
 					return val{}, err
 				}
+				a.uses = [2]int{from, len(*c.used)}
 				alts = append(alts, a)
 			}
 		}
@@ -287,7 +289,11 @@ func (c *compiler) filterType(v val, ns, name string) val {
 	if v.isPoly() {
 		var alts []val
 		for _, a := range v.alts {
-			alts = append(alts, c.filterType(a, ns, name))
+			f := c.filterType(a, ns, name)
+			if f.empty && a.uses[1] > a.uses[0] {
+				*c.dropped = append(*c.dropped, a.uses)
+			}
+			alts = append(alts, f)
 		}
 		return polyOf(alts, v.exclusive)
 	}

@@ -82,6 +82,9 @@ type val struct {
 	cond string
 	// literal is the value of a date, dateTime or time literal.
 	literal *fhirpath.Temporal
+	// uses, for an alternative of a choice element, is the span of the
+	// compiler's used fields that reading it added.
+	uses [2]int
 }
 
 // mapping is how a list was made: body over each x of src.

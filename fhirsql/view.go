@@ -19,8 +19,11 @@ type ViewSQL struct {
 	SQL     string // SELECT ... FROM main."patient" AS r ...
 	Columns []ViewColumn
 	// Fields are the fields the SQL reads: the table must have their
-	// columns (engine.Store.EnsureColumns with fhirflat.Need).
-	Fields []*fhirflat.Field
+	// columns (engine.Store.EnsureColumns with fhirflat.Need). They leave
+	// out the alternatives of a choice that ofType() or as leave out;
+	// AllFields has them too, for NeedAll when the SQL does not bind
+	// (fhirflat.MissingField).
+	Fields, AllFields []*fhirflat.Field
 }
 
 // ViewColumn is an output column of a compiled view.
@@ -77,7 +80,7 @@ func CompileView(v *viewdef.View, b *fhirflat.Builder) (*ViewSQL, error) {
 		return nil, err
 	}
 	out.Name = v.Name
-	out.Fields = uniqueFields(*vc.c.used)
+	out.Fields, out.AllFields = vc.c.needed(), uniqueFields(*vc.c.used)
 	for _, col := range v.Columns() {
 		t := vc.types[col.Name]
 		if col.Collection {

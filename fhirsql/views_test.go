@@ -236,3 +236,43 @@ func TestRepeatDeep(t *testing.T) {
 		t.Errorf("the Go runner: %v", err)
 	}
 }
+
+// A view reads only the alternatives of a choice that ofType() keeps; the
+// others are in AllFields, for when its SQL does not bind without them.
+func TestViewFieldsLeaveOutTheChoicesOfTypeDrops(t *testing.T) {
+	compile := func(path string) *ViewSQL {
+		t.Helper()
+		v, err := viewdef.Compile([]byte(`{"resourceType": "ViewDefinition", "name": "v", "resource": "Observation",
+			"select": [{"column": [{"name": "x", "path": "` + path + `"}]}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := CompileView(v, fhirflat.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vs
+	}
+	names := func(fs []*fhirflat.Field) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range fs {
+			m[f.Path] = true
+		}
+		return m
+	}
+	narrow := compile("value.ofType(Quantity).value")
+	got, all := names(narrow.Fields), names(narrow.AllFields)
+	if !got["Observation.valueQuantity"] || !got["Observation.valueQuantity.value"] {
+		t.Errorf("Fields %v lack valueQuantity(.value)", got)
+	}
+	if got["Observation.valueString"] || got["Observation.valueSampledData"] {
+		t.Errorf("Fields %v hold alternatives ofType() left out", got)
+	}
+	if !all["Observation.valueString"] {
+		t.Errorf("AllFields %v lack valueString", all)
+	}
+	whole := names(compile("value.exists()").Fields)
+	if !whole["Observation.valueString"] || !whole["Observation.valueQuantity"] {
+		t.Errorf("a view reading value[x] whole needs every alternative, Fields %v", whole)
+	}
+}

@@ -46,7 +46,7 @@ func RunStored(ctx context.Context, st *engine.Store, p *Prepared, format string
 	}
 	if err := checkBinds(ctx, st, query); fhirflat.MissingField(err) {
 		// the SQL reads further into a STRUCT than the lean columns hold
-		if err := st.EnsureColumns(ctx, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.Fields)); err != nil {
+		if err := st.EnsureColumns(ctx, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.AllFields)); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,7 @@ func Install(ctx context.Context, st *engine.Store, id string, def []byte) (engi
 	stored, created, err := st.PutView(ctx, v, p.View.Resource, fhirflat.Need(schema, p.SQL.Fields))
 	if fhirflat.MissingField(err) {
 		// the SQL reads further into a STRUCT than the lean columns hold
-		return st.PutView(ctx, v, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.Fields))
+		return st.PutView(ctx, v, p.View.Resource, fhirflat.NeedAll(schema, p.SQL.AllFields))
 	}
 	return stored, created, err
 }
