@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"os/exec"
@@ -282,14 +281,7 @@ func TestReadsTrustTheCopysMisses(t *testing.T) {
 	storeOfEachKind(t, path)
 	// as an earlier fhirlake marked its copy, which held no deletions
 	// from before its fill
-	db, err := sql.Open("duckdb", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("UPDATE _fhirlake.settings SET key = 'docs_token' WHERE key = 'docs_token_2'"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execOnFile(t, path, "UPDATE _fhirlake.settings SET key = 'docs_token' WHERE key = 'docs_token_2'")
 	s := openTestStore(t, path)
 	defer s.Close()
 	waitDocs(t, s)

@@ -32,6 +32,20 @@ func openTestStore(t *testing.T, path string, harden ...string) *Store {
 	return s
 }
 
+// execOnFile runs one statement on the database file of a closed store,
+// as an earlier fhirlake (or another program) would have left it.
+func execOnFile(t *testing.T, path, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // openTestStoreWith opens a store at path with options.
 func openTestStoreWith(t *testing.T, path string, opts StoreOptions) *Store {
 	t.Helper()
@@ -272,14 +286,7 @@ func TestStoreFilesKeepTheirFormat(t *testing.T) {
 	s.Close()
 
 	old := filepath.Join(t.TempDir(), "old.duckdb")
-	db, err := sql.Open("duckdb", old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE earlier (i INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execOnFile(t, old, "CREATE TABLE earlier (i INTEGER)")
 	for i, family := range []string{"Old", "Older"} {
 		s := openTestStore(t, old)
 		if i == 1 {

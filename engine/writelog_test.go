@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -220,16 +219,9 @@ func TestPendingTableMovesToTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	// what an older fhirlake left: a pending row after the last merge
-	db, err := sql.Open("duckdb", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	op := putOp(t, "legacy", "Two")
-	if _, err := db.Exec("INSERT INTO _fhirlake.pending VALUES ((SELECT value::BIGINT + 1 FROM _fhirlake.settings WHERE key = 'last_seq'), 'Patient', 'legacy', 1, now(), false, ?, ?)",
-		string(op.Row.JSON), op.Row.Present.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	execOnFile(t, path, "INSERT INTO _fhirlake.pending VALUES ((SELECT value::BIGINT + 1 FROM _fhirlake.settings WHERE key = 'last_seq'), 'Patient', 'legacy', 1, now(), false, ?, ?)",
+		string(op.Row.JSON), op.Row.Present.Bytes())
 	for round := 0; round < 2; round++ {
 		s = openTestStore(t, path)
 		for _, id := range []string{"merged", "legacy"} {
