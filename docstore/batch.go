@@ -85,6 +85,9 @@ func (b *Batch) Commit() error {
 		return nil
 	}
 	s := b.s
+	if err := s.fail.err(); err != nil {
+		return fmt.Errorf("docstore: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	wb := s.db.NewBatch()

@@ -40,6 +40,7 @@ type Store struct {
 	// writes under it, so no other write lands in between.
 	mu   sync.Mutex
 	segs segments
+	fail failure
 }
 
 // cleanFile holds the token Close was given; it exists only between a
@@ -101,13 +102,15 @@ func empty(dir string) error {
 
 // open opens the key-value store in dir and counts the rows of its segments.
 func open(dir string) (*Store, error) {
+	s := &Store{dir: dir, fail: newFailure()}
 	cache := pebble.NewCache(128 << 20)
 	defer cache.Unref()
 	opts := &pebble.Options{
-		Cache:        cache,
-		MemTableSize: 32 << 20,
-		DisableWAL:   true, // a copy that was not closed cleanly is rebuilt
-		Logger:       quietLogger{},
+		Cache:         cache,
+		MemTableSize:  32 << 20,
+		DisableWAL:    true, // a copy that was not closed cleanly is rebuilt
+		Logger:        quietLogger{},
+		EventListener: &pebble.EventListener{BackgroundError: s.fail.background},
 	}
 	// a lookup skips the tables that do not hold its key
 	opts.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
@@ -115,7 +118,7 @@ func open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docstore: open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, db: db}
+	s.db = db
 	files, err := s.segs.init(dir)
 	if err == nil {
 		err = s.countLive(files)
@@ -132,7 +135,7 @@ func open(dir string) (*Store, error) {
 func (s *Store) Close(token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.db.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		s.segs.close()
 		s.db.Close()
 		return fmt.Errorf("docstore: flush: %w", err)
@@ -160,6 +163,24 @@ func (s *Store) Close(token string) error {
 		return fmt.Errorf("docstore: %w", err)
 	}
 	return syncDir(s.dir)
+}
+
+// flush writes the memtables to disk, or gives up once writing to the
+// disk failed (pebble retries a failed flush without end).
+func (s *Store) flush() error {
+	if err := s.fail.err(); err != nil {
+		return err
+	}
+	done, err := s.db.AsyncFlush()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return s.fail.err() // a flush that failed and was retried
+	case <-s.fail.happened:
+		return s.fail.err()
+	}
 }
 
 func syncDir(dir string) error {
