@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 // DuckDB's own read_json (auto-detected schema) load the same files into
 // one table per type in a fresh database.
 func benchLoad(ctx context.Context, srv *server.Server, datastore string, ds *dataset, tmp string) (*Section, error) {
-	debug.FreeOSMemory()
+	ingestbench.Settle()
 	resetPeakRSS()
 	start := time.Now()
 	job, err := srv.Imports.StartImport(ctx, engine.ImportRequest{DatastoreID: datastore, Name: "benchmark", Spec: engine.ImportSpec{
@@ -82,7 +81,7 @@ func benchLoad(ctx context.Context, srv *server.Server, datastore string, ds *da
 	if err != nil {
 		return nil, err
 	}
-	debug.FreeOSMemory()
+	ingestbench.Settle()
 	resetPeakRSS()
 	start = time.Now()
 	for _, f := range ds.Files {

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
 	"sort"
@@ -188,7 +187,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 		mu.Unlock()
 	}})
 	defer runner.Close()
-	debug.FreeOSMemory() // what generating the data left behind
+	Settle() // what generating the data left behind
 	resetPeakRSS()
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
@@ -295,7 +294,7 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 	if err != nil {
 		return err
 	}
-	debug.FreeOSMemory()
+	Settle()
 	resetPeakRSS()
 	start := time.Now()
 	for _, f := range files {
