@@ -177,7 +177,9 @@ func (s *Store) flush() error {
 	}
 	select {
 	case <-done:
-		return s.fail.err() // a flush that failed and was retried
+		// a failure while this flush waited stays one: the writes refused
+		// since are missing, so the copy must not be marked clean
+		return s.fail.err()
 	case <-s.fail.happened:
 		return s.fail.err()
 	}
