@@ -40,8 +40,11 @@ func (s *Store) merger(opts StoreOptions) {
 		}
 		if err := s.merge(context.Background()); err != nil {
 			s.log.Error("merge", "err", err)
-			// Sync waiters are woken with the error state unchanged; they retry.
-			s.pending.cond.Broadcast()
+			s.pending.mu.Lock()
+			s.pending.failed++
+			s.pending.mergeErr = err
+			s.pending.mu.Unlock()
+			s.pending.cond.Broadcast() // Sync waiters return the error
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
@@ -87,11 +90,14 @@ func (s *Store) SyncAt(ctx context.Context) (time.Time, error) {
 }
 
 func (s *Store) syncTo(ctx context.Context, target int64) error {
+	s.pending.mu.RLock()
+	failed := s.pending.failed
+	s.pending.mu.RUnlock()
 	s.requestMerge()
 	done := make(chan struct{})
 	go func() {
 		s.pending.mu.Lock()
-		for s.pending.merged < target {
+		for s.pending.merged < target && s.pending.failed == failed {
 			select {
 			case <-ctx.Done():
 				s.pending.mu.Unlock()
@@ -117,11 +123,18 @@ func (s *Store) syncTo(ctx context.Context, target int64) error {
 	}
 	s.pending.mu.RLock()
 	defer s.pending.mu.RUnlock()
-	if s.pending.merged < target {
-		return ErrClosed
+	switch {
+	case s.pending.merged >= target:
+		return nil
+	case s.pending.failed != failed:
+		return fmt.Errorf("bring the tables up to date with the writes acknowledged: %w", s.pending.mergeErr)
 	}
-	return nil
+	return ErrClosed
 }
+
+// testHookMerge, when set by a test, runs as a merge with writes to move
+// starts; its error fails the merge (a disk that takes no more writes).
+var testHookMerge func() error
 
 // merge moves every pending write up to now into the typed tables, in one
 // transaction: per type, the current rows being replaced go to history,
@@ -142,6 +155,11 @@ func (s *Store) mergeLocked(ctx context.Context) error {
 	s.pending.mu.RUnlock()
 	if upto <= from {
 		return nil
+	}
+	if testHookMerge != nil {
+		if err := testHookMerge(); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	conn := s.mergeConn

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestMergeReplacesOnlyWhatExists runs the merge's three ways of replacing
@@ -94,4 +96,35 @@ func TestMergeReplacesOnlyWhatExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("created again after its deletion")
+}
+
+// A merge that fails (the disk full: DuckDB cannot write its WAL) fails
+// the Sync that SQL and search wait on, with the merge's error, instead
+// of leaving them waiting for their timeout; once merges succeed again,
+// Sync does and the write is in the tables.
+func TestSyncReturnsTheMergeError(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	full := errors.New("Could not write file: No space left on device")
+	testHookMerge = func() error { return full }
+	defer func() { testHookMerge = nil }()
+	put(t, s, patient("p1", "pending"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	started := time.Now()
+	err := s.Sync(ctx)
+	if !errors.Is(err, full) {
+		t.Fatalf("Sync while merges fail = %v, want the merge's error", err)
+	}
+	if took := time.Since(started); took > 10*time.Second {
+		t.Errorf("Sync took %v to report the failed merge", took)
+	}
+	testHookMerge = nil
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("Sync once merges succeed: %v", err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM main.patient WHERE id = 'p1'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("p1 in the table: %d rows (%v)", n, err)
+	}
 }

@@ -22,6 +22,12 @@ type pendingIndex struct {
 	lastSeq  int64 // highest seq committed to the write log
 	merged   int64 // highest seq moved into the typed tables
 	cond     *sync.Cond
+	// failed counts the merger's merges that failed, and mergeErr is the
+	// last one's error: a Sync that sees a merge fail after it began
+	// returns that error instead of waiting for a merge that may never
+	// succeed (the disk full).
+	failed   int64
+	mergeErr error
 	// lastTime is the lastUpdated of the writes at lastSeq, or of the
 	// latest import: the writer's clock only moves forward, so every
 	// write stamped at or before it is at or before lastSeq.
