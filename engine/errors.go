@@ -35,6 +35,20 @@ func (e *VersionConflictError) Error() string {
 	return fmt.Sprintf("%s/%s is at version %d, not %d", e.Type, e.ID, e.Current, e.Match)
 }
 
+// BacklogError refuses a write while the tables cannot take the writes
+// already accepted: merges fail, and Waiting writes wait for them (durable
+// in the write log, and held in memory until merged).
+type BacklogError struct {
+	Waiting int
+	Cause   error // the last merge's error
+}
+
+func (e *BacklogError) Error() string {
+	return fmt.Sprintf("%d accepted writes are waiting to be moved into the tables, and moving them fails (%v): writes are refused until it succeeds", e.Waiting, e.Cause)
+}
+
+func (e *BacklogError) Unwrap() error { return e.Cause }
+
 // NotFoundError says a resource (or a version of it) does not exist.
 type NotFoundError struct {
 	Type, ID  string

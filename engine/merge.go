@@ -38,12 +38,16 @@ func (s *Store) merger(opts StoreOptions) {
 		case <-s.kick:
 		case <-ticker.C:
 		}
-		if err := s.merge(context.Background()); err != nil {
-			s.log.Error("merge", "err", err)
-			s.pending.mu.Lock()
+		err := s.merge(context.Background())
+		s.pending.mu.Lock()
+		s.pending.failing = err != nil
+		if err != nil {
 			s.pending.failed++
 			s.pending.mergeErr = err
-			s.pending.mu.Unlock()
+		}
+		s.pending.mu.Unlock()
+		if err != nil {
+			s.log.Error("merge", "err", err)
 			s.pending.cond.Broadcast() // Sync waiters return the error
 			time.Sleep(100 * time.Millisecond)
 		}

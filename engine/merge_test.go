@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/fhirlake/fhirlake/fhirflat"
 )
 
 // TestMergeReplacesOnlyWhatExists runs the merge's three ways of replacing
@@ -126,5 +128,44 @@ func TestSyncReturnsTheMergeError(t *testing.T) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM main.patient WHERE id = 'p1'").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("p1 in the table: %d rows (%v)", n, err)
+	}
+}
+
+// While merges fail, accepted writes wait for them in memory; past
+// MaxBacklog of them, writes are refused with a BacklogError naming the
+// merge's failure, and accepted again once a merge succeeds.
+func TestWritesAreRefusedWhileMergesFailPastTheBacklog(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStoreWith(t, filepath.Join(t.TempDir(), "s.duckdb"), StoreOptions{MergeInterval: time.Hour, MaxBacklog: 3})
+	defer s.Close()
+	full := errors.New("Could not write file: No space left on device")
+	testHookMerge = func() error { return full }
+	defer func() { testHookMerge = nil }()
+	for _, id := range []string{"p1", "p2", "p3"} {
+		put(t, s, patient(id, "waiting"))
+	}
+	if err := s.Sync(ctx); !errors.Is(err, full) {
+		t.Fatalf("Sync = %v, want the merge's failure", err)
+	}
+	row, err := fhirflat.Default().NewNormalizer(fhirflat.Strict).Normalize([]byte(patient("p4", "refused")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Apply(ctx, []Op{{Kind: Put, Type: "Patient", ID: "p4", Row: row}})
+	var backlog *BacklogError
+	if !errors.As(err, &backlog) || backlog.Waiting != 3 || !errors.Is(err, full) {
+		t.Fatalf("a write past the backlog = %v, want a BacklogError of 3 writes caused by the merge's failure", err)
+	}
+	if _, err := s.Read(ctx, "Patient", "p2"); err != nil {
+		t.Errorf("a read of a waiting write: %v", err)
+	}
+	testHookMerge = nil
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("Sync once merges succeed: %v", err)
+	}
+	put(t, s, patient("p4", "accepted"))
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM main.patient").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d patients in the table after the merge (%v), want the 3 accepted while merges failed", n, err)
 	}
 }

@@ -28,6 +28,7 @@ type pendingIndex struct {
 	// succeed (the disk full).
 	failed   int64
 	mergeErr error
+	failing  bool // the merger's last merge failed
 	// lastTime is the lastUpdated of the writes at lastSeq, or of the
 	// latest import: the writer's clock only moves forward, so every
 	// write stamped at or before it is at or before lastSeq.

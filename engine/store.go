@@ -34,6 +34,7 @@ type Store struct {
 	log     *slog.Logger
 
 	importCheckpointWAL int64 // StoreOptions.ImportCheckpointWAL
+	maxBacklog          int   // StoreOptions.MaxBacklog
 
 	connector *duckdb.Connector
 	db        *sql.DB // reads: a pool of connections
@@ -99,6 +100,11 @@ type StoreOptions struct {
 	// checkpoints after its commit; 0 means 128 MiB (see
 	// importCheckpointWAL).
 	ImportCheckpointWAL int64
+	// MaxBacklog is how many accepted writes may wait for merges that
+	// fail (the database cannot commit) before further writes are refused
+	// with a BacklogError; 0 means 100,000. They are durable in the write
+	// log and also held in memory until merged.
+	MaxBacklog int
 	// Hardening returns the statements that confine the database (file
 	// access, extensions, settings) once the store has set itself up; they
 	// may lock its configuration. The staging directory is the one place
@@ -125,6 +131,9 @@ func (o StoreOptions) withDefaults() StoreOptions {
 	}
 	if o.ImportCheckpointWAL <= 0 {
 		o.ImportCheckpointWAL = importCheckpointWAL
+	}
+	if o.MaxBacklog <= 0 {
+		o.MaxBacklog = 100_000
 	}
 	return o
 }
@@ -153,6 +162,7 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 	s := &Store{
 		ID: id, path: path, staging: staging, b: b, log: opts.Logger.With("datastore", id),
 		importCheckpointWAL: opts.ImportCheckpointWAL,
+		maxBacklog:          opts.MaxBacklog,
 		connector:           connector,
 		writes:              make(chan *writeRequest, 1024),
 		kick:                make(chan struct{}, 1),

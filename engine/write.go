@@ -164,6 +164,13 @@ func (s *Store) commitStamped(batch []*writeRequest) {
 	if len(batch) == 0 {
 		return
 	}
+	if err := s.backlog(); err != nil {
+		for _, r := range batch {
+			r.err = err
+			close(r.done)
+		}
+		return
+	}
 	// The clock stays locked until the writes are in the pending index,
 	// so that an import stamped later finds them there (SyncAt).
 	s.clock.mu.Lock()
@@ -173,6 +180,17 @@ func (s *Store) commitStamped(batch []*writeRequest) {
 		close(r.done)
 	}
 	s.maybeKick()
+}
+
+// backlog refuses writes while merges fail and maxBacklog writes already
+// wait for them: each waits in memory too, so they are bounded.
+func (s *Store) backlog() error {
+	s.pending.mu.RLock()
+	defer s.pending.mu.RUnlock()
+	if n := len(s.pending.unmerged); s.pending.failing && n >= s.maxBacklog {
+		return &BacklogError{Waiting: n, Cause: s.pending.mergeErr}
+	}
+	return nil
 }
 
 func (s *Store) drainWrites() {

@@ -52,6 +52,7 @@ func translate(err error) *Outcome {
 	var nf *engine.NotFoundError
 	var gone *engine.GoneError
 	var vc *engine.VersionConflictError
+	var backlog *engine.BacklogError
 	var se *search.Error
 	switch {
 	case errors.As(err, &o):
@@ -76,7 +77,7 @@ func translate(err error) *Outcome {
 		return outcome(http.StatusPreconditionFailed, "conflict", "%s", vc.Error())
 	case errors.Is(err, engine.ErrNotFound):
 		return outcome(http.StatusNotFound, "not-found", "%v", err)
-	case errors.Is(err, engine.ErrStoreNotActive):
+	case errors.Is(err, engine.ErrStoreNotActive), errors.As(err, &backlog):
 		return outcome(http.StatusServiceUnavailable, "transient", "%v", err)
 	case errors.Is(err, engine.ErrClosed):
 		return outcome(http.StatusServiceUnavailable, "transient", "the server is shutting down")
