@@ -40,10 +40,9 @@ func (s *Store) merger(opts StoreOptions) {
 		}
 		err := s.merge(context.Background())
 		s.pending.mu.Lock()
-		s.pending.failing = err != nil
+		s.pending.mergeErr = err
 		if err != nil {
 			s.pending.failed++
-			s.pending.mergeErr = err
 		}
 		s.pending.mu.Unlock()
 		if err != nil {

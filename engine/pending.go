@@ -23,12 +23,13 @@ type pendingIndex struct {
 	merged   int64 // highest seq moved into the typed tables
 	cond     *sync.Cond
 	// failed counts the merger's merges that failed, and mergeErr is the
-	// last one's error: a Sync that sees a merge fail after it began
-	// returns that error instead of waiting for a merge that may never
-	// succeed (the disk full).
+	// error of its last merge (nil when it succeeded): a Sync that sees a
+	// merge fail after it began returns that error instead of waiting for
+	// a merge that may never succeed (the disk full). A merge that
+	// succeeds moves every write pending when it began, so such a Sync
+	// finds its writes merged before it could find mergeErr cleared.
 	failed   int64
 	mergeErr error
-	failing  bool // the merger's last merge failed
 	// lastTime is the lastUpdated of the writes at lastSeq, or of the
 	// latest import: the writer's clock only moves forward, so every
 	// write stamped at or before it is at or before lastSeq.

@@ -187,7 +187,7 @@ func (s *Store) commitStamped(batch []*writeRequest) {
 func (s *Store) backlog() error {
 	s.pending.mu.RLock()
 	defer s.pending.mu.RUnlock()
-	if n := len(s.pending.unmerged); s.pending.failing && n >= s.maxBacklog {
+	if n := len(s.pending.unmerged); s.pending.mergeErr != nil && n >= s.maxBacklog {
 		return &BacklogError{Waiting: n, Cause: s.pending.mergeErr}
 	}
 	return nil
