@@ -232,7 +232,7 @@ func (s *Store) checkpointAfterImport(ctx context.Context) {
 	if fi, err := os.Stat(s.path + ".wal"); err != nil || fi.Size() < s.importCheckpointWAL {
 		return
 	}
-	if _, err := s.mergeConn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+	if _, err := execWaiting(ctx, s.mergeConn, "CHECKPOINT"); err != nil {
 		s.log.Warn("checkpoint after an import", "err", err) // the import stands; the rows stay in the WAL
 		return
 	}
@@ -348,12 +348,12 @@ WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 		}
 		insert = fmt.Sprintf("INSERT INTO %s BY NAME SELECT s.*, coalesce(v.version_id, 1) AS version_id, %s AS last_updated%s FROM %s s LEFT JOIN stage_versions v USING (id)", table, ts, keys, rows)
 	}
-	res, err := conn.ExecContext(ctx, insert)
+	n, err := execWaiting(ctx, conn, insert)
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(total) {
-		return 0, 0, nil, fmt.Errorf("%s holds %d rows for %d ids (%v)", file.Path, n, total, err)
+	if n != int64(total) {
+		return 0, 0, nil, fmt.Errorf("%s holds %d rows for %d ids", file.Path, n, total)
 	}
 	for _, q := range []string{"DROP TABLE stage_ids", "DROP TABLE stage_versions"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {

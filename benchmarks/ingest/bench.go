@@ -65,9 +65,11 @@ type Result struct {
 	ImportChunks  int
 	ImportPeakRSS int64         // bytes
 	JobPeakRSS    int64         // of which before the CHECKPOINT
+	ImportCPU     time.Duration // CPU time of the process (user and system) during Import
 	DuckDB        time.Duration // read_json into per-type tables
 	DuckDBPeakRSS int64
 	DuckDBRows    int64
+	DuckDBCPU     time.Duration
 }
 
 // Machine describes where a run ran.
@@ -97,11 +99,11 @@ func (r *Result) String() string {
 	}
 	fmt.Fprintf(&b, "options: DuckDB memory_limit %q (data store and read_json), data store threads %s, validation %s\n", r.Options.MemoryLimit, threads, r.Options.Level)
 	fmt.Fprintf(&b, "input: %d patients, %d resources, %d NDJSON files, %.1f MB\n", r.Patients, r.Resources, r.Files, r.InputMB)
-	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), %.1f s in the CHECKPOINT after, peak RSS %.0f MiB (%.0f MiB before the CHECKPOINT)\n",
-		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), r.Checkpoint.Seconds(), float64(r.ImportPeakRSS)/(1<<20), float64(r.JobPeakRSS)/(1<<20))
+	fmt.Fprintf(&b, "fhirlake import: %.1f s, %.0f resources/s, %.1f MB/s, %d chunks, %.1f s in Store.Import (DuckDB), %.1f s in the CHECKPOINT after, %.1f CPU-s, peak RSS %.0f MiB (%.0f MiB before the CHECKPOINT)\n",
+		r.Import.Seconds(), r.ImportRate(), r.InputMB/r.Import.Seconds(), r.ImportChunks, r.ImportLoad.Seconds(), r.Checkpoint.Seconds(), r.ImportCPU.Seconds(), float64(r.ImportPeakRSS)/(1<<20), float64(r.JobPeakRSS)/(1<<20))
 	if r.DuckDB > 0 {
-		fmt.Fprintf(&b, "duckdb read_json: %.1f s, %.0f resources/s, %.1f MB/s, peak RSS %.0f MiB\n",
-			r.DuckDB.Seconds(), r.DuckDBRate(), r.InputMB/r.DuckDB.Seconds(), float64(r.DuckDBPeakRSS)/(1<<20))
+		fmt.Fprintf(&b, "duckdb read_json: %.1f s, %.0f resources/s, %.1f MB/s, %.1f CPU-s, peak RSS %.0f MiB\n",
+			r.DuckDB.Seconds(), r.DuckDBRate(), r.InputMB/r.DuckDB.Seconds(), r.DuckDBCPU.Seconds(), float64(r.DuckDBPeakRSS)/(1<<20))
 		fmt.Fprintf(&b, "ratio (our time / DuckDB's): %.2f\n", r.Ratio())
 	}
 	return b.String()
@@ -198,6 +200,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	cpu := CPUTime()
 	start := time.Now()
 	job, err := runner.StartImport(ctx, engine.ImportRequest{DatastoreID: d.ID, Spec: engine.ImportSpec{
 		InputURI: in, OutputURI: filepath.Join(o.Dir, "output"), ValidationLevel: o.Level}})
@@ -254,6 +257,7 @@ func runImport(ctx context.Context, o Options, in string, res *Result) error {
 	}
 	res.Checkpoint = time.Since(checkpoint)
 	res.Import = time.Since(start)
+	res.ImportCPU = CPUTime() - cpu
 	res.ImportPeakRSS = peakRSS()
 	var rows int64
 	types, _ := s.TypesWithData(ctx)
@@ -296,6 +300,7 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 	}
 	Settle()
 	resetPeakRSS()
+	cpu := CPUTime()
 	start := time.Now()
 	for _, f := range files {
 		table := strings.TrimSuffix(filepath.Base(f), ".ndjson")
@@ -314,6 +319,7 @@ func runDuckDB(ctx context.Context, o Options, in string, res *Result) error {
 		return err
 	}
 	res.DuckDB = time.Since(start)
+	res.DuckDBCPU = CPUTime() - cpu
 	res.DuckDBPeakRSS = peakRSS()
 	fmt.Fprintf(o.Log, "duckdb read_json: %d rows in %.1f s\n", res.DuckDBRows, res.DuckDB.Seconds())
 	return nil
