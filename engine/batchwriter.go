@@ -27,7 +27,7 @@ type batchFile struct {
 // must be allowed to read (the store's StagingDir).
 func NewBatchWriter(dir string) *BatchWriter {
 	return &BatchWriter{dir: dir, files: map[string]*batchFile{},
-		batch: ImportBatch{Files: map[string]ImportFile{}, Present: map[string]fhirflat.Bits{}}}
+		batch: ImportBatch{Files: map[string][]ImportFile{}, Present: map[string]fhirflat.Bits{}}}
 }
 
 // Add appends a row.
@@ -45,13 +45,12 @@ func (w *BatchWriter) Add(row *fhirflat.Row) error {
 		}
 		bf = &batchFile{f: f, w: bufio.NewWriterSize(f, 256<<10)}
 		w.files[row.Type] = bf
-		w.batch.Files[row.Type] = ImportFile{Path: path}
+		w.batch.Files[row.Type] = []ImportFile{{Path: path}}
 		w.batch.Present[row.Type] = fhirflat.NewBits(row.Schema)
 	}
 	w.batch.Present[row.Type].Or(row.Present)
-	file := w.batch.Files[row.Type]
+	file := &w.batch.Files[row.Type][0]
 	file.IDs = append(file.IDs, row.ID)
-	w.batch.Files[row.Type] = file
 	w.batch.MaxRowBytes = max(w.batch.MaxRowBytes, len(row.JSON))
 	bf.w.Write(row.JSON)
 	if err := bf.w.WriteByte('\n'); err != nil {

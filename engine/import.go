@@ -19,13 +19,16 @@ import (
 // with a checkpoint stored in the same transaction, so a bulk import that
 // is interrupted resumes exactly after its last committed batch.
 type ImportBatch struct {
-	// Files holds, per resource type, a file of rows (ids unique per type).
-	Files map[string]ImportFile
+	// Files holds, per resource type, files of rows (ids unique per type
+	// across them), loaded by one statement. DuckDB's JSON reader reads
+	// a file on one thread, so a type's rows split into LoadFiles files
+	// of about the same size load on all of DuckDB's threads.
+	Files map[string][]ImportFile
 	// Later holds further files per type (same format), loaded after
 	// Files, one map after the other, in the same transaction: a resource
 	// in several of them gets a version for each. Ids are unique per type
 	// within one map.
-	Later []map[string]ImportFile
+	Later []map[string][]ImportFile
 	// MaxRowBytes is the length of the longest row in the files (0: up to
 	// 256 MiB). DuckDB's JSON reader allocates buffers of twice this size,
 	// so a batch of small rows loads faster and in less memory when it says so.
@@ -47,6 +50,13 @@ type ImportFile struct {
 	Path string
 	IDs  []string
 }
+
+// LoadFiles is how many files of about the same size a type's rows in an
+// ImportBatch are best split into: one per thread of DuckDB, whose JSON
+// reader reads each file on one thread. Measured on 290,696 Observation
+// rows (273 MB) on two threads: 1.9-2.1 s from one file, 1.2-1.5 s from
+// two; four were no faster than one.
+func (s *Store) LoadFiles() int { return max(1, s.loadFiles) }
 
 // ImportStats says what a batch did.
 type ImportStats struct {
@@ -113,10 +123,12 @@ type importRun struct {
 // startImport starts an import in a goroutine of its own.
 func (s *Store) startImport(req *writeRequest) *importRun {
 	run := &importRun{req: req, keys: map[uint64]struct{}{}, seed: maphash.MakeSeed(), ended: make(chan error, 1)}
-	for _, files := range append([]map[string]ImportFile{req.imp.batch.Files}, req.imp.batch.Later...) {
-		for typ, f := range files {
-			for _, id := range f.IDs {
-				run.keys[run.hash(typ, id)] = struct{}{}
+	for _, files := range append([]map[string][]ImportFile{req.imp.batch.Files}, req.imp.batch.Later...) {
+		for typ, fs := range files {
+			for _, f := range fs {
+				for _, id := range f.IDs {
+					run.keys[run.hash(typ, id)] = struct{}{}
+				}
 			}
 		}
 	}
@@ -165,7 +177,7 @@ func (s *Store) runImport(imp *importRequest) error {
 		testHookImportLoading()
 	}
 	need := map[string]fhirflat.Bits{}
-	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
+	for _, files := range append([]map[string][]ImportFile{imp.batch.Files}, imp.batch.Later...) {
 		for typ := range files {
 			need[typ] = imp.batch.Present[typ]
 		}
@@ -256,8 +268,8 @@ func (s *Store) loadImport(ctx context.Context, imp *importRequest, now time.Tim
 	imp.stats = ImportStats{Created: map[string]int{}, Updated: map[string]int{}}
 	layouts := map[string]*fhirflat.Layout{} // grown once per type in this transaction
 	var loaded []importedFile                // for the copy for reads by id, after the commit
-	for _, files := range append([]map[string]ImportFile{imp.batch.Files}, imp.batch.Later...) {
-		for typ, file := range files {
+	for _, files := range append([]map[string][]ImportFile{imp.batch.Files}, imp.batch.Later...) {
+		for typ, fs := range files {
 			schema, err := s.b.Schema(typ)
 			if err != nil {
 				return nil, err
@@ -269,11 +281,13 @@ func (s *Store) loadImport(ctx context.Context, imp *importRequest, now time.Tim
 				}
 				layouts[typ] = layout
 			}
-			created, updated, versions, err := s.importType(ctx, schema, layout, file, now, imp.batch.MaxRowBytes)
+			created, updated, versions, err := s.importType(ctx, schema, layout, fs, now, imp.batch.MaxRowBytes)
 			if err != nil {
 				return nil, fmt.Errorf("import %s: %w", typ, err)
 			}
-			loaded = append(loaded, importedFile{typ: typ, file: file, versions: versions})
+			for _, f := range fs {
+				loaded = append(loaded, importedFile{typ: typ, file: f, versions: versions})
+			}
 			imp.stats.Created[typ] += created
 			imp.stats.Updated[typ] += updated
 		}
@@ -291,10 +305,13 @@ func (s *Store) loadImport(ctx context.Context, imp *importRequest, now time.Tim
 	return loaded, nil
 }
 
-// importType loads one file of rows into a type's table. versions holds
-// the new version id of each row whose resource was stored before (the
-// others are version 1).
-func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, file ImportFile, now time.Time, maxRow int) (created, updated int, versions map[string]int64, err error) {
+// importType loads files of rows into a type's table. versions holds the
+// new version id of each row whose resource was stored before (the others
+// are version 1).
+func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout *fhirflat.Layout, files []ImportFile, now time.Time, maxRow int) (created, updated int, versions map[string]int64, err error) {
+	if len(files) == 0 {
+		return 0, 0, nil, nil
+	}
 	conn := s.mergeConn
 	table := "main." + fhirflat.QuoteIdent(schema.Table)
 	history := "main." + fhirflat.QuoteIdent(fhirflat.HistoryTable(schema.ResourceType))
@@ -302,13 +319,17 @@ func (s *Store) importType(ctx context.Context, schema *fhirflat.Schema, layout 
 	if maxRow > 0 {
 		maxObject = max(maxRow+1, 1<<20)
 	}
-	idsPath := file.Path + ".ids"
-	if err := writeIDs(idsPath, file.IDs); err != nil {
+	idsPath := files[0].Path + ".ids"
+	if err := writeIDs(idsPath, files); err != nil {
 		return 0, 0, nil, err
 	}
 	defer os.Remove(idsPath)
-	rows := fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
-		fhirflat.QuoteString(file.Path), layout.ColumnsParam(), maxObject)
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = fhirflat.QuoteString(f.Path)
+	}
+	rows := fmt.Sprintf("read_json([%s], format = 'newline_delimited', columns = %s, maximum_object_size = %d)",
+		strings.Join(paths, ", "), layout.ColumnsParam(), maxObject)
 	ts := "'" + now.Format(time.RFC3339Nano) + "'::TIMESTAMPTZ"
 	// The versions already stored, looked up by id; the rows then go
 	// straight from the JSON reader into the table, with no copy between.
@@ -353,7 +374,7 @@ WHERE t.id IS NOT NULL OR h.id IS NOT NULL`, table, history),
 		return 0, 0, nil, err
 	}
 	if n != int64(total) {
-		return 0, 0, nil, fmt.Errorf("%s holds %d rows for %d ids", file.Path, n, total)
+		return 0, 0, nil, fmt.Errorf("%s holds %d rows for %d ids", strings.Join(paths, ", "), n, total)
 	}
 	for _, q := range []string{"DROP TABLE stage_ids", "DROP TABLE stage_versions"} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -381,23 +402,27 @@ func stageVersions(ctx context.Context, conn *sql.Conn) (map[string]int64, error
 	return versions, rows.Err()
 }
 
-// writeIDs writes ids one per line for read_csv (FHIR ids are
-// [A-Za-z0-9.-]{1,64}: no tabs, quotes or line breaks). It runs before
+// writeIDs writes the ids of files one per line for read_csv (FHIR ids
+// are [A-Za-z0-9.-]{1,64}: no tabs, quotes or line breaks). It runs before
 // each load, with DuckDB idle: one buffer, sized first.
-func writeIDs(path string, ids []string) error {
+func writeIDs(path string, files []ImportFile) error {
 	n := 0
-	for _, id := range ids {
-		n += len(id) + 1
+	for _, f := range files {
+		for _, id := range f.IDs {
+			n += len(id) + 1
+		}
 	}
 	b := make([]byte, 0, n)
-	for _, id := range ids {
-		for i := 0; i < len(id); i++ {
-			if c := id[i]; c == '\t' || c == '\n' || c == '\r' || c == '"' {
-				return fmt.Errorf("import: bad id %q", id)
+	for _, f := range files {
+		for _, id := range f.IDs {
+			for i := 0; i < len(id); i++ {
+				if c := id[i]; c == '\t' || c == '\n' || c == '\r' || c == '"' {
+					return fmt.Errorf("import: bad id %q", id)
+				}
 			}
+			b = append(b, id...)
+			b = append(b, '\n')
 		}
-		b = append(b, id...)
-		b = append(b, '\n')
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("import: %w", err)

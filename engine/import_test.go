@@ -107,6 +107,89 @@ func TestImport(t *testing.T) {
 	}
 }
 
+// splitBatch deals each type's rows into n files, a line at a time, as
+// an import splits a type's rows for DuckDB's threads.
+func splitBatch(t *testing.T, b ImportBatch, n int) ImportBatch {
+	t.Helper()
+	for typ, files := range b.Files {
+		var split []ImportFile
+		for i := range n {
+			split = append(split, ImportFile{Path: fmt.Sprintf("%s.part%d", files[0].Path, i)})
+		}
+		parts := make([][]byte, n)
+		for _, f := range files {
+			data, err := os.ReadFile(f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n") {
+				parts[i%n] = append(parts[i%n], strings.TrimSuffix(line, "\n")+"\n"...)
+				split[i%n].IDs = append(split[i%n].IDs, f.IDs[i])
+			}
+			os.Remove(f.Path)
+		}
+		for i := range n {
+			if err := os.WriteFile(split[i].Path, parts[i], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Files[typ] = split
+	}
+	return b
+}
+
+// A type's rows in several files load in one statement: every row is
+// stored once, with its version, and reads back by id from the copy that
+// took the files.
+func TestImportOfATypeInSeveralFiles(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	bulk, err := fixtures.Bulk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	for _, r := range bulk {
+		want[r.Type]++
+	}
+	put(t, s, `{"resourceType":"Patient","id":"`+patientID(t, bulk)+`","gender":"other"}`)
+	batch := splitBatch(t, writeBatch(t, s.StagingDir(), bulk), 3)
+	if fs := batch.Files["Patient"]; len(fs) != 3 || len(fs[2].IDs) != want["Patient"]/3 {
+		t.Fatalf("%d patients in %d files", want["Patient"], len(fs))
+	}
+	stats, err := s.Import(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, n := range want {
+		var rows, ids int
+		if err := s.DB().QueryRow("SELECT count(*), count(DISTINCT id) FROM main."+fhirflat.QuoteIdent(fhirflat.TableName(typ))).Scan(&rows, &ids); err != nil || rows != n || ids != n {
+			t.Errorf("%s: %d rows, %d ids (%v), want %d", typ, rows, ids, err, n)
+		}
+		if got := stats.Created[typ] + stats.Updated[typ]; got != n {
+			t.Errorf("%s: imported %d, want %d", typ, got, n)
+		}
+	}
+	for _, r := range bulk {
+		id := idOf(t, r.JSON)
+		if d, ok, err := s.docs.Get(r.Type, id); err != nil || !ok {
+			t.Fatalf("%s/%s is not in the copy for reads by id: %+v %v", r.Type, id, d, err)
+		}
+		got, err := s.Read(ctx, r.Type, id)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", r.Type, id, err)
+		}
+		wantVersion := int64(1)
+		if r.Type == "Patient" && id == patientID(t, bulk) {
+			wantVersion = 2
+		}
+		if got.VersionID != wantVersion || !sameResource(t, r.JSON, got.JSON) {
+			t.Fatalf("%s/%s after the import: version %d, want %d\n%.300s\n%.300s", r.Type, id, got.VersionID, wantVersion, r.JSON, got.JSON)
+		}
+	}
+}
+
 func patientID(t *testing.T, rs []fixtures.Resource) string {
 	for _, r := range rs {
 		if r.Type == "Patient" {
@@ -242,14 +325,14 @@ func TestWritesDuringImport(t *testing.T) {
 
 func TestWriteIDs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ids")
-	if err := writeIDs(path, []string{"a-1", "B.2", "c"}); err != nil {
+	if err := writeIDs(path, []ImportFile{{IDs: []string{"a-1", "B.2"}}, {IDs: []string{"c"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := os.ReadFile(path); err != nil || string(got) != "a-1\nB.2\nc\n" {
 		t.Errorf("file = %q %v", got, err)
 	}
 	for _, bad := range []string{"tab\there", "line\nbreak", `quo"te`, "cr\r"} {
-		if err := writeIDs(path, []string{"ok", bad}); err == nil || !strings.Contains(err.Error(), "bad id") {
+		if err := writeIDs(path, []ImportFile{{IDs: []string{"ok"}}, {IDs: []string{bad}}}); err == nil || !strings.Contains(err.Error(), "bad id") {
 			t.Errorf("%q: err = %v, want a bad id error", bad, err)
 		}
 	}

@@ -34,6 +34,7 @@ type Store struct {
 	log     *slog.Logger
 
 	importCheckpointWAL int64 // StoreOptions.ImportCheckpointWAL
+	loadFiles           int   // DuckDB's threads: files per type in an ImportBatch
 	maxBacklog          int   // StoreOptions.MaxBacklog
 
 	connector *duckdb.Connector
@@ -199,6 +200,9 @@ func OpenStore(ctx context.Context, id, path, staging string, b *fhirflat.Builde
 	}
 	if err := s.readMemoryLimit(ctx); err != nil {
 		return fail(err)
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&s.loadFiles); err != nil {
+		return fail(fmt.Errorf("threads: %w", err))
 	}
 	if err := s.createSchema(ctx); err != nil {
 		return fail(err)

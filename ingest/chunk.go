@@ -44,7 +44,7 @@ func (o chunkOptions) bounds(no int64) (resources, bytes int64) {
 type sealedChunk struct {
 	no       int64
 	dir      string
-	files    []map[string]engine.ImportFile // per layer, per type
+	files    []map[string][]engine.ImportFile // per layer, per type
 	present  map[string]fhirflat.Bits
 	success  partFile // SUCCESS records
 	failure  partFile // FAILURE records
@@ -57,7 +57,7 @@ type sealedChunk struct {
 type chunk struct {
 	no      int64
 	dir     string
-	files   []map[string]*chunkFile // per layer, per type
+	files   []map[string]*typeFiles // per layer, per type
 	present map[string]fhirflat.Bits
 	ids     map[uint64]int32 // type/id of its rows → number of layers holding it
 	units   int64
@@ -74,6 +74,17 @@ type chunkFile struct {
 	ids []string
 }
 
+// typeFiles are the files of one type's rows in a chunk's layer. Blocks
+// of splitRows rows go to the files in turn, so that the type's rows load
+// on all of DuckDB's threads (engine.Store.LoadFiles); a type with fewer
+// rows has one file.
+type typeFiles struct {
+	files []*chunkFile
+	rows  int
+}
+
+const splitRows = 4096
+
 // assembler takes units in input order and cuts them into chunks. It
 // drops duplicate ids within a file (a FAILURE each). A resource whose id
 // the chunk already has (from another file) goes into the chunk's next
@@ -83,6 +94,7 @@ type assembler struct {
 	index *identIndex
 	dir   string // the job's work folder
 	opts  chunkOptions
+	split int // files per type (engine.Store.LoadFiles)
 	out   chan<- *sealedChunk
 
 	mu       sync.Mutex
@@ -333,13 +345,19 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 	c := a.c
 	layer := c.ids[h]
 	if int(layer) == len(c.files) {
-		c.files = append(c.files, map[string]*chunkFile{})
+		c.files = append(c.files, map[string]*typeFiles{})
 	}
-	f := c.files[layer][r.typ]
-	if f == nil {
-		f = &chunkFile{chunkWriter: chunkWriter{path: filepath.Join(c.dir, fmt.Sprintf("%s.%d.ndjson", r.typ, layer))}}
-		c.files[layer][r.typ] = f
+	tf := c.files[layer][r.typ]
+	if tf == nil {
+		tf = &typeFiles{}
+		c.files[layer][r.typ] = tf
 	}
+	part := (tf.rows / splitRows) % max(1, a.split)
+	if part == len(tf.files) {
+		tf.files = append(tf.files, &chunkFile{chunkWriter: chunkWriter{path: filepath.Join(c.dir, fmt.Sprintf("%s.%d.%d.ndjson", r.typ, layer, part))}})
+	}
+	tf.rows++
+	f := tf.files[part]
 	if f.write(u.res.buf[r.start : r.end+1]); f.err != nil {
 		return fmt.Errorf("chunk file %s: %w", f.path, f.err)
 	}
@@ -378,12 +396,14 @@ func (a *assembler) seal(ctx context.Context, end cursor) error {
 		return err
 	}
 	for _, layer := range c.files {
-		files := map[string]engine.ImportFile{}
-		for typ, f := range layer {
-			if _, err := f.close(); err != nil {
-				return err
+		files := map[string][]engine.ImportFile{}
+		for typ, tf := range layer {
+			for _, f := range tf.files {
+				if _, err := f.close(); err != nil {
+					return err
+				}
+				files[typ] = append(files[typ], engine.ImportFile{Path: f.path, IDs: f.ids})
 			}
-			files[typ] = engine.ImportFile{Path: f.path, IDs: f.ids}
 		}
 		s.files = append(s.files, files)
 	}
@@ -402,8 +422,10 @@ func (a *assembler) discard() {
 		return
 	}
 	for _, layer := range a.c.files {
-		for _, f := range layer {
-			f.close()
+		for _, tf := range layer {
+			for _, f := range tf.files {
+				f.close()
+			}
 		}
 	}
 	a.c.success.close()
