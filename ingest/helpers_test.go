@@ -37,9 +37,14 @@ func quietLogger() *slog.Logger {
 
 func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
+	return newEnvWith(t, cfg, engine.StoreOptions{})
+}
+
+func newEnvWith(t testing.TB, cfg Config, store engine.StoreOptions) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng, err := engine.Open(ctx, engine.Config{Dir: filepath.Join(dir, "data"), Logger: quietLogger()})
+	eng, err := engine.Open(ctx, engine.Config{Dir: filepath.Join(dir, "data"), Logger: quietLogger(), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}

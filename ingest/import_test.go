@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fhirlake/fhirlake/engine"
@@ -69,5 +72,51 @@ func TestImportBulkNDJSON(t *testing.T) {
 	}
 	if _, err := os.Stat(e.eng.Layout().JobDir(job.DatastoreID, job.ID)); !os.IsNotExist(err) {
 		t.Errorf("job work folder left behind: %v", err)
+	}
+}
+
+// A type with more rows in a chunk than splitRows is dealt, in blocks, to
+// one file per DuckDB thread: every resource is imported once, reads back
+// by id from the copy that took the files, and the copy holds more files
+// than with one file per type.
+func TestImportSplitsATypeAcrossFiles(t *testing.T) {
+	bulk, err := fixtures.Bulk()
+	if err != nil {
+		t.Fatal(err)
+	}
+	segments := map[int]int{}
+	for _, rows := range []int{1 << 30, 100} {
+		defer func(n int) { splitRows = n }(splitRows)
+		splitRows = rows
+		e := newEnvWith(t, Config{ChunkResources: 2000}, engine.StoreOptions{Threads: 3})
+		in := filepath.Join(e.dir, "in")
+		copyDir(t, filepath.Join(fixtures.Dir(), "bulk-ndjson-13-patients"), in)
+		job := e.run("file://"+in, filepath.Join(e.dir, "out"), "structure-only")
+		if job.Status != engine.JobCompleted || job.Progress.ResourcesImported != int64(len(bulk)) {
+			t.Fatalf("job %s, %d resources: %s", job.Status, job.Progress.ResourcesImported, job.Message)
+		}
+		want := map[string]int{}
+		for _, r := range bulk {
+			want[r.Type]++
+			got, err := e.store.Read(context.Background(), r.Type, idOf(r.JSON))
+			if err != nil {
+				t.Fatalf("%s/%s: %v", r.Type, idOf(r.JSON), err)
+			}
+			if !sameResource(t, r.JSON, got.JSON) {
+				t.Fatalf("%s/%s differs:\n%.300s\n%.300s", r.Type, idOf(r.JSON), r.JSON, got.JSON)
+			}
+		}
+		for typ, n := range e.counts(slices.Collect(maps.Keys(want))...) {
+			if n != want[typ] {
+				t.Errorf("blocks of %d: %d %s rows, want %d", rows, n, typ, want[typ])
+			}
+		}
+		docs := e.eng.Layout().StoreFiles(e.ds)[3] // the copy for reads by id
+		files, _ := filepath.Glob(filepath.Join(docs, "seg-*.ndjson"))
+		segments[rows] = len(files)
+		t.Logf("blocks of %d rows: %d files in the copy", rows, len(files))
+	}
+	if segments[100] <= segments[1<<30] {
+		t.Errorf("the copy holds %d files with blocks of 100 rows, %d with one file per type", segments[100], segments[1<<30])
 	}
 }
