@@ -21,8 +21,8 @@ import (
 type ImportBatch struct {
 	// Files holds, per resource type, files of rows (ids unique per type
 	// across them), loaded by one statement. DuckDB's JSON reader reads
-	// a file on one thread, so a type's rows split into LoadFiles files
-	// of about the same size load on all of DuckDB's threads.
+	// a file on one thread, so a type's rows dealt to LoadFiles files load
+	// on all of DuckDB's threads.
 	Files map[string][]ImportFile
 	// Later holds further files per type (same format), loaded after
 	// Files, one map after the other, in the same transaction: a resource
@@ -51,9 +51,9 @@ type ImportFile struct {
 	IDs  []string
 }
 
-// LoadFiles is how many files of about the same size a type's rows in an
-// ImportBatch are best split into: one per thread of DuckDB, whose JSON
-// reader reads each file on one thread. Measured on 290,696 Observation
+// LoadFiles is how many files a type's rows in an ImportBatch are best
+// dealt to: one per thread of DuckDB, whose JSON reader reads each file
+// on one thread. Measured on 290,696 Observation
 // rows (273 MB) on two threads: 1.9-2.1 s from one file, 1.2-1.5 s from
 // two; four were no faster than one.
 func (s *Store) LoadFiles() int { return max(1, s.loadFiles) }

@@ -34,10 +34,9 @@ func writeBatch(t *testing.T, dir string, resources []fixtures.Resource) ImportB
 	return b
 }
 
-func TestImport(t *testing.T) {
-	ctx := context.Background()
-	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
-	defer s.Close()
+// bulkFixture returns the bulk fixture's resources and their count per type.
+func bulkFixture(t *testing.T) ([]fixtures.Resource, map[string]int) {
+	t.Helper()
 	bulk, err := fixtures.Bulk()
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +45,14 @@ func TestImport(t *testing.T) {
 	for _, r := range bulk {
 		want[r.Type]++
 	}
+	return bulk, want
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
+	defer s.Close()
+	bulk, want := bulkFixture(t)
 	// a pending write to an id the import also carries
 	put(t, s, `{"resourceType":"Patient","id":"`+patientID(t, bulk)+`","gender":"other"}`)
 	batch := writeBatch(t, t.TempDir(), bulk)
@@ -145,14 +152,7 @@ func TestImportOfATypeInSeveralFiles(t *testing.T) {
 	ctx := context.Background()
 	s := openTestStore(t, filepath.Join(t.TempDir(), "s.duckdb"))
 	defer s.Close()
-	bulk, err := fixtures.Bulk()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]int{}
-	for _, r := range bulk {
-		want[r.Type]++
-	}
+	bulk, want := bulkFixture(t)
 	put(t, s, `{"resourceType":"Patient","id":"`+patientID(t, bulk)+`","gender":"other"}`)
 	batch := splitBatch(t, writeBatch(t, s.StagingDir(), bulk), 3)
 	if fs := batch.Files["Patient"]; len(fs) != 3 || len(fs[2].IDs) != want["Patient"]/3 {
