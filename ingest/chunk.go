@@ -75,24 +75,24 @@ type chunkFile struct {
 }
 
 // typeFiles are the files of one type's rows in a chunk's layer. Blocks
-// of splitRows rows go to the files in turn, so that the type's rows load
-// on all of DuckDB's threads (engine.Store.LoadFiles); a type with fewer
-// rows has one file.
+// of Config.SplitRows rows go to the files in turn, so that the type's
+// rows load on all of DuckDB's threads (engine.Store.LoadFiles); a type
+// with fewer rows has one file.
 type typeFiles struct {
 	files []*chunkFile
 	rows  int
 }
 
-// splitRows is DuckDB's row group (122,880 rows). Each thread of DuckDB
-// writes the rows of its file into row groups of its own, and a
-// checkpoint rewrites the partly filled ones into full ones: blocks of a
-// row group leave one partly filled, where smaller blocks leave one per
-// file. Loading 290,696 Observation rows from two files into an empty
+// rowGroup is DuckDB's row group, the default block (Config.SplitRows).
+// Each thread of DuckDB writes the rows of its file into row groups of
+// its own, and a checkpoint rewrites the partly filled ones into full
+// ones: blocks of a row group leave one partly filled, where smaller
+// blocks leave one per file. Loading 290,696 Observation rows from two files into an empty
 // table: blocks of 4,096 rows 0.96 s, then 0.70-0.75 s of checkpoint
 // merging row groups; blocks of 122,880 rows 1.04-1.13 s, and nothing to
 // merge. A type with fewer rows goes through the WAL, where two files
 // gain nothing (102,281 Claim rows: 0.78-0.79 s either way).
-var splitRows = 122880 // a test makes it smaller
+const rowGroup = 122880
 
 // assembler takes units in input order and cuts them into chunks. It
 // drops duplicate ids within a file (a FAILURE each). A resource whose id
@@ -104,6 +104,7 @@ type assembler struct {
 	dir   string // the job's work folder
 	opts  chunkOptions
 	split int // files per type (engine.Store.LoadFiles)
+	block int // rows dealt to a file at a time (Config.SplitRows)
 	out   chan<- *sealedChunk
 
 	mu       sync.Mutex
@@ -361,7 +362,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 		tf = &typeFiles{}
 		c.files[layer][r.typ] = tf
 	}
-	part := (tf.rows / splitRows) % max(1, a.split)
+	part := (tf.rows / a.block) % max(1, a.split)
 	if part == len(tf.files) {
 		tf.files = append(tf.files, &chunkFile{chunkWriter: chunkWriter{path: filepath.Join(c.dir, fmt.Sprintf("%s.%d.%d.ndjson", r.typ, layer, part))}})
 	}

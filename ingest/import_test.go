@@ -75,7 +75,7 @@ func TestImportBulkNDJSON(t *testing.T) {
 	}
 }
 
-// A type with more rows in a chunk than splitRows is dealt, in blocks, to
+// A type with more rows in a chunk than Config.SplitRows is dealt, in blocks, to
 // one file per DuckDB thread: every resource is imported once, reads back
 // by id from the copy that took the files, and the copy holds more files
 // than with one file per type.
@@ -86,9 +86,7 @@ func TestImportSplitsATypeAcrossFiles(t *testing.T) {
 	}
 	segments := map[int]int{}
 	for _, rows := range []int{1 << 30, 100} {
-		defer func(n int) { splitRows = n }(splitRows)
-		splitRows = rows
-		e := newEnvWith(t, Config{ChunkResources: 2000}, engine.StoreOptions{Threads: 3})
+		e := newEnvWith(t, Config{ChunkResources: 2000, SplitRows: rows}, engine.StoreOptions{Threads: 3})
 		in := filepath.Join(e.dir, "in")
 		copyDir(t, filepath.Join(fixtures.Dir(), "bulk-ndjson-13-patients"), in)
 		job := e.run("file://"+in, filepath.Join(e.dir, "out"), "structure-only")

@@ -223,7 +223,7 @@ func (j *jobRun) loadPlan(ctx context.Context, dir string) (*plan, error) {
 func (j *jobRun) pipeline(ctx context.Context, dir string, level fhirflat.Level, cp checkpointValue) error {
 	chunks := make(chan *sealedChunk, 1)
 	index := newIdentIndex()
-	asm := &assembler{index: index, dir: dir, opts: j.plan.Chunk, split: j.store.LoadFiles(), out: chunks, progress: cp.Progress, next: cp.Chunk + 1, cur: cp.Next, fileIDs: newIDSet(dir)}
+	asm := &assembler{index: index, dir: dir, opts: j.plan.Chunk, split: j.store.LoadFiles(), block: j.r.split, out: chunks, progress: cp.Progress, next: cp.Chunk + 1, cur: cp.Next, fileIDs: newIDSet(dir)}
 	j.mu.Lock()
 	j.asm = asm
 	j.mu.Unlock()

@@ -31,6 +31,10 @@ type Config struct {
 	// ChunkRamp is how many of a job's first chunks are smaller, each half
 	// the next (default 3; negative: none).
 	ChunkRamp int64
+	// SplitRows is the block of a type's rows in a chunk dealt to each of
+	// the files DuckDB's threads read (engine.Store.LoadFiles); default a
+	// row group, 122,880 (chunk.go).
+	SplitRows int
 	// MemoryBudget bounds the input bytes being checked at once (default
 	// 64 MiB); a line or file larger than that is read alone.
 	MemoryBudget int64
@@ -55,6 +59,7 @@ type Runner struct {
 	storage *Storage
 	workers int
 	chunk   chunkOptions
+	split   int // Config.SplitRows
 	budget  int64
 	onChunk func(ChunkStats)
 	log     *slog.Logger
@@ -89,11 +94,15 @@ func NewRunner(cfg Config) *Runner {
 	if cfg.MemoryBudget <= 0 {
 		cfg.MemoryBudget = 64 << 20
 	}
+	if cfg.SplitRows <= 0 {
+		cfg.SplitRows = rowGroup
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	r := &Runner{eng: cfg.Engine, storage: cfg.Storage, workers: cfg.Workers,
 		chunk:  chunkOptions{Resources: cfg.ChunkResources, Bytes: cfg.ChunkBytes, Ramp: max(0, cfg.ChunkRamp)},
+		split:  cfg.SplitRows,
 		budget: cfg.MemoryBudget, onChunk: cfg.OnChunk, log: cfg.Logger,
 		queues: map[string][]*engine.Job{}, running: map[string]*jobRun{}, ended: make(chan struct{})}
 	r.ctx, r.cancel = context.WithCancel(context.Background())

@@ -91,6 +91,9 @@ func serveForTest(dir string) {
 	if n, err := strconv.Atoi(os.Getenv("FHIRLAKE_TEST_IMPORT_CHUNK")); err == nil {
 		cfg.Import.ChunkResources = int64(n)
 	}
+	if n, err := strconv.Atoi(os.Getenv("FHIRLAKE_TEST_IMPORT_SPLIT")); err == nil {
+		cfg.Import.SplitRows = n
+	}
 	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		fmt.Println("ERROR", err)

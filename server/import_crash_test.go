@@ -61,11 +61,13 @@ func TestKillDuringImportResumes(t *testing.T) {
 	}
 	bad := `{"resourceType":"Patient","id":"bad","birthDate":"1999-02-31"}` + "\n" + `{"resourceType":"Patient","id":"ok-1"}` + "\n{truncated\n"
 	os.WriteFile(filepath.Join(in, "extra.ndjson"), []byte(bad), 0o644)
-	env := "FHIRLAKE_TEST_IMPORT_CHUNK=2500"
+	// chunks of 2,500 resources, a type's rows dealt to a file per DuckDB
+	// thread in blocks of 200
+	env := []string{"FHIRLAKE_TEST_IMPORT_CHUNK=2500", "FHIRLAKE_TEST_IMPORT_SPLIT=200"}
 
 	run := func(kills int) (dir, ds, out string, p *types.ImportJobProperties) {
 		dir, out = t.TempDir(), t.TempDir()
-		child, url, ds := startChild(t, dir, env)
+		child, url, ds := startChild(t, dir, env...)
 		ts := childClient(t, dir, url)
 		started, err := ts.hl.StartFHIRImportJob(ctx, startImportInput(ds, in, out))
 		if err != nil {
@@ -91,7 +93,7 @@ func TestKillDuringImportResumes(t *testing.T) {
 			time.Sleep(time.Duration(100+300*k) * time.Millisecond) // somewhere inside the next chunk
 			child.Process.Signal(syscall.SIGKILL)
 			child.Wait()
-			child, url, _ = startChild(t, dir, env)
+			child, url, _ = startChild(t, dir, env...)
 			ts = childClient(t, dir, url)
 		}
 		deadline := time.Now().Add(5 * time.Minute)
