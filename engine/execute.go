@@ -21,7 +21,7 @@ import (
 // two cores, that spinning took about 15% of an import's CPU samples,
 // taken from the Go workers checking the next chunk. Here the thread
 // sleeps 20 µs, doubling up to 1 ms, while no task is free. Measured with
-// ingestbench 1M, five alternating pairs: 29.1 CPU-s against 31.6 (mean),
+// ingestbench 1M, eight alternating pairs: 28.6 CPU-s against 30.8 (mean),
 // spin 1% of the samples instead of 15%
 // (benchmarks/results/2026-11-27-amd-2core-ingest-scale.md).
 //

@@ -362,7 +362,7 @@ func (a *assembler) addRow(u *unit, r rowRef, h uint64) error {
 		tf = &typeFiles{}
 		c.files[layer][r.typ] = tf
 	}
-	part := (tf.rows / a.block) % max(1, a.split)
+	part := (tf.rows / a.block) % a.split
 	if part == len(tf.files) {
 		tf.files = append(tf.files, &chunkFile{chunkWriter: chunkWriter{path: filepath.Join(c.dir, fmt.Sprintf("%s.%d.%d.ndjson", r.typ, layer, part))}})
 	}
